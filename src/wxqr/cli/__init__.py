@@ -1,0 +1,1 @@
+"""The ``wxqr`` command line: thin adapters over the service layer."""

@@ -1,0 +1,213 @@
+"""The database schema (SQLAlchemy Core), shared by every part of wxqr.
+
+Times are stored as integer Unix seconds (UTC): WeChat's own ``CreateTime`` is one, the
+value is portable between SQLite and PostgreSQL, and bucketing by the account's time zone
+is done by the stats service. Secrets (token, app secret, AES key) live only in
+``accounts`` and never leave the store layer except as typed values with hidden reprs.
+
+Change this module by adding, not renaming; Alembic migrations under
+``wxqr/store/migrations`` must match it (a test compares them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# Big integers that stay plain INTEGER on SQLite (so an INTEGER PRIMARY KEY is the rowid).
+BigInt = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("appid", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False, server_default=""),
+    # The account's original id (gh_…), the ToUserName of its pushes; learnt on first push.
+    Column("original_id", String(64), nullable=True),
+    Column("token", String(128), nullable=False),
+    Column("app_secret", String(256), nullable=True),
+    Column("aes_key", String(64), nullable=True),
+    Column("encrypt_mode", String(16), nullable=False, server_default="plain"),
+    Column("timezone", String(64), nullable=False, server_default="Asia/Shanghai"),
+    # Reply (JSON, see wxqr.service replies) to a plain subscribe; NULL = "success".
+    Column("default_subscribe_reply", JSON, nullable=True),
+    # Next permanent integer scene id wxqr allocates (ids are never reused).
+    Column("next_permanent_scene_id", Integer, nullable=False, server_default="1"),
+    Column("created_at", BigInt, nullable=False),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("group_name", String(200), nullable=True),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("payload", JSON, nullable=True),
+    Column("reply", JSON, nullable=True),
+    # Names of WeChat user tags to apply to a follower who scans this channel's codes.
+    Column("follower_tags", JSON, nullable=False, default=list),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", BigInt, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+    UniqueConstraint("account_id", "name"),
+    Index(None, "account_id", "group_name"),
+)
+
+# One row per scene value an account has issued a code for (or seen in a push and
+# registered later). The scene value is unique per account whatever the code kind:
+# WeChat's EventKey carries only the value, so two codes sharing it could not be told apart.
+scenes = Table(
+    "scenes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Column("scene", String(64), nullable=False),
+    Column("scene_type", String(8), nullable=False),  # "id" | "str"
+    Column("qr_kind", String(16), nullable=False),  # "temporary" | "permanent"
+    Column("ticket", String(512), nullable=True),
+    Column("url", String(256), nullable=True),
+    Column("expire_seconds", Integer, nullable=True),
+    Column("expires_at", BigInt, nullable=True),
+    # Per-scene passive reply (JSON); overrides the channel's.
+    Column("reply", JSON, nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    UniqueConstraint("account_id", "scene"),
+    Index(None, "channel_id"),
+)
+
+# The append-only event log: every push wxqr answered, exactly once.
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    # protocol.dedup_key(push): equal for WeChat's retries of one push.
+    Column("dedup_key", String(40), nullable=False),
+    # subscribe_scan | scan | subscribe | unsubscribe | other_event | message
+    Column("kind", String(16), nullable=False),
+    Column("openid", String(64), nullable=False),
+    Column("msg_type", String(32), nullable=False),
+    Column("event", String(64), nullable=False, server_default=""),
+    Column("event_key", String(256), nullable=False, server_default=""),
+    Column("scene", String(64), nullable=True),
+    Column("ticket", String(512), nullable=True),
+    Column("scene_ref", ForeignKey("scenes.id", ondelete="SET NULL"), nullable=True),
+    Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    # A scan (subscribe_scan or scan) whose scene wxqr did not know when it arrived.
+    Column("orphan", Boolean, nullable=False, server_default="0"),
+    Column("create_time", BigInt, nullable=False),  # WeChat's CreateTime (Unix s)
+    Column("received_at", BigInt, nullable=False),  # wxqr's clock, Unix ms
+    Column("raw_xml", Text, nullable=True),  # the plaintext push
+    UniqueConstraint("account_id", "dedup_key"),
+    Index(None, "account_id", "create_time"),
+    Index(None, "channel_id", "create_time"),
+    Index(None, "account_id", "openid", "create_time"),
+)
+
+followers = Table(
+    "followers",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("openid", String(64), primary_key=True),
+    Column("following", Boolean, nullable=False),
+    Column("first_follow_at", BigInt, nullable=True),
+    Column("first_scene", String(64), nullable=True),
+    Column("first_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Column("last_follow_at", BigInt, nullable=True),
+    Column("last_scene", String(64), nullable=True),
+    Column("last_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Column("unfollowed_at", BigInt, nullable=True),
+    Column("refollow_count", Integer, nullable=False, server_default="0"),
+    Column("updated_at", BigInt, nullable=False),
+    Index(None, "account_id", "first_channel_id"),
+)
+
+# Work that needs WeChat (tagging, user info), fed from the store, retried by a worker.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("run_after", BigInt, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+    Index(None, "status", "run_after"),
+)
+
+# Rendered or downloaded QR images, cached: a ticket's image never changes.
+code_images = Table(
+    "code_images",
+    metadata,
+    Column("scene_ref", ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True),
+    # "wechat.jpg" for showqrcode, else a key of the render options (format, size, colours…)
+    Column("variant", String(128), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", BigInt, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("created_at", BigInt, nullable=False),
+    Column("last_used_at", BigInt, nullable=True),
+    Column("revoked_at", BigInt, nullable=True),
+)
+
+# Small install-wide settings, e.g. the dashboard admin password hash.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+)
+
+# The database hook of the WeChat client's token cache (shared by every worker).
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("appid", String(64), primary_key=True),
+    Column("token", String(512), nullable=True),
+    Column("expires_at", BigInt, nullable=True),  # Unix ms
+    Column("lock_owner", String(64), nullable=True),
+    Column("lock_until", BigInt, nullable=True),  # Unix ms
+    Column("fence", BigInt, nullable=False, server_default="0"),
+    Column("updated_at", BigInt, nullable=False),
+)
