@@ -23,6 +23,14 @@ def dedup_key(push: Push) -> str:
         if isinstance(push, SubscribeScanEvent | ScanEvent | SubscribeEvent | OtherEvent):
             key = push.event_key
         material = "\x1f".join(
-            ("e", push.to_user, push.from_user, str(push.create_time), push.msg_type, push.event, key)
+            (
+                "e",
+                push.to_user,
+                push.from_user,
+                str(push.create_time),
+                push.msg_type,
+                push.event,
+                key,
+            )
         )
     return hashlib.sha1(material.encode("utf-8")).hexdigest()  # noqa: S324

@@ -202,15 +202,11 @@ def seal_push(
         text = raw.decode("utf-8")
         cut = text.rfind("</xml>")
         out = (text[:cut] + f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>").encode("utf-8")
-    query = PushQuery(
-        plain_sig, ts, nc, openid, "aes", msg_signature(keys.token, ts, nc, encrypt)
-    )
+    query = PushQuery(plain_sig, ts, nc, openid, "aes", msg_signature(keys.token, ts, nc, encrypt))
     return SealedPush(query, out)
 
 
-def seal_reply(
-    reply_xml: str, keys: AccountKeys, *, timestamp: str, nonce: str
-) -> str:
+def seal_reply(reply_xml: str, keys: AccountKeys, *, timestamp: str, nonce: str) -> str:
     """Wrap a reply in the encrypted envelope (``Encrypt``, ``MsgSignature``…)."""
     crypto = keys.crypto
     if crypto is None:
@@ -227,7 +223,9 @@ def seal_reply(
     )
 
 
-def open_reply(body: bytes | str, keys: AccountKeys, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def open_reply(
+    body: bytes | str, keys: AccountKeys, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> bytes:
     """Verify and decrypt an encrypted reply envelope; return the reply's plaintext XML."""
     fields = parse_fields(body, max_bytes=max_bytes)
     crypto = keys.crypto

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypedDict
 
 from ._errors import MalformedPush
 from ._events import (
@@ -23,6 +24,14 @@ __all__ = ["parse_push", "push_from_fields"]
 _REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
 
+class _Common(TypedDict):
+    to_user: str
+    from_user: str
+    create_time: int
+    msg_type: str
+    fields: Mapping[str, str]
+
+
 def _require(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name)
     if not value:
@@ -37,7 +46,7 @@ def push_from_fields(fields: Mapping[str, str]) -> Push:
     raw_time = fields["CreateTime"]
     if not (raw_time.isascii() and raw_time.isdigit()):
         raise MalformedPush(f"CreateTime must be an integer, got {raw_time[:32]!r}")
-    common = {
+    common: _Common = {
         "to_user": fields["ToUserName"],
         "from_user": fields["FromUserName"],
         "create_time": int(raw_time),

@@ -58,9 +58,7 @@ class QRRequest:
             raise InvalidQRRequest("scene", "an int (scene_id) or a str (scene_str)", scene)
         if isinstance(scene, str):
             if not 1 <= len(scene) <= MAX_SCENE_STR_LENGTH:
-                raise InvalidQRRequest(
-                    "scene_str", f"1..{MAX_SCENE_STR_LENGTH} characters", scene
-                )
+                raise InvalidQRRequest("scene_str", f"1..{MAX_SCENE_STR_LENGTH} characters", scene)
         elif self.kind is QRKind.PERMANENT:
             if not 1 <= scene <= MAX_PERMANENT_SCENE_ID:
                 raise InvalidQRRequest(
