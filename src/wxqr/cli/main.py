@@ -33,5 +33,28 @@ def _root(
     """WeChat parametric QR codes and channel analytics."""
 
 
+from wxqr.cli import account as _account_cli  # noqa: E402
+from wxqr.cli import admin as _admin_cli  # noqa: E402
+from wxqr.cli import apikey as _apikey_cli  # noqa: E402
+from wxqr.cli import channel as _channel_cli  # noqa: E402
+from wxqr.cli import code as _code_cli  # noqa: E402
+from wxqr.cli import db as _db_cli  # noqa: E402
+from wxqr.cli import demo as _demo_cli  # noqa: E402
+from wxqr.cli import emulator as _emulator_cli  # noqa: E402
+from wxqr.cli import serve as _serve_cli  # noqa: E402
+from wxqr.cli import stats as _stats_cli  # noqa: E402
+
+app.add_typer(_db_cli.app, name="db")
+app.add_typer(_account_cli.app, name="account")
+app.command("serve")(_serve_cli.serve)
+app.command("emulator")(_emulator_cli.emulator)
+app.add_typer(_channel_cli.app, name="channel")
+app.add_typer(_code_cli.app, name="code")
+app.add_typer(_apikey_cli.app, name="apikey")
+app.add_typer(_admin_cli.app, name="admin")
+app.command("demo")(_demo_cli.demo)
+app.command("stats")(_stats_cli.stats_command)
+
+
 def main() -> None:
     app()

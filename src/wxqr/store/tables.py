@@ -146,6 +146,11 @@ followers = Table(
     Column("unfollowed_at", BigInt, nullable=True),
     Column("refollow_count", Integer, nullable=False, server_default="0"),
     Column("updated_at", BigInt, nullable=False),
+    # From WeChat's user/info (fetched by the background worker): how WeChat says the
+    # user came (subscribe_scene, e.g. ADD_SCENE_QR_CODE), its QR scene, when fetched.
+    Column("wechat_subscribe_scene", String(64), nullable=True),
+    Column("wechat_qr_scene", String(64), nullable=True),
+    Column("user_info_at", BigInt, nullable=True),
     Index(None, "account_id", "first_channel_id"),
 )
 

@@ -1,0 +1,162 @@
+"""``wxqr code``: issue codes, save a channel's code image, zip the codes of many channels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from wxqr.cli._ws import (
+    ACCOUNT_OPTION,
+    FORMAT_OPTION,
+    OutputFormat,
+    console,
+    emit_json,
+    fail,
+    open_workspace,
+)
+from wxqr.cli.channel import code_dict, code_spec
+from wxqr.service.bulk import build_zip
+from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.channels import ChannelStatus
+from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
+
+__all__ = ["app"]
+
+app = typer.Typer(help="QR codes: issue, image, zip.", no_args_is_help=True)
+
+OutputPath = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+
+
+def _format_for(path: Path, chosen: str | None) -> ImageFormat:
+    name = chosen or path.suffix.lstrip(".").lower() or "png"
+    if name == "jpeg":
+        name = "jpg"
+    try:
+        return ImageFormat(name)
+    except ValueError:
+        fail(f"unknown image format {name!r}: use png, svg or jpg (WeChat's own image)")
+
+
+def _spec(
+    image_format: ImageFormat, scale: int, size: int | None, border: int, dark: str, light: str
+) -> ImageSpec:
+    source = ImageSource.WECHAT if image_format is ImageFormat.JPG else ImageSource.RENDER
+    try:
+        return ImageSpec(
+            format=image_format,
+            source=source,
+            scale=scale,
+            size=size,
+            border=border,
+            dark=dark,
+            light=light,
+        )
+    except InvalidInputError as exc:
+        fail(exc.detail)
+
+
+@app.command("issue")
+def issue_command(
+    channel: str = typer.Argument(..., help="Channel name or id."),
+    kind: str = typer.Option("permanent", "--kind", help="permanent | temporary"),
+    scene_type: str = typer.Option("id", "--scene-type", help="id | str"),
+    scene: str | None = typer.Option(None, "--scene", help="Your own scene (else allocated)."),
+    expire_days: int | None = typer.Option(None, "--expire-days", min=1, max=30),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Issue a new code for a channel (e.g. when its temporary code has expired)."""
+    spec = code_spec(kind, scene_type, scene, expire_days)
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        code = ws.codes.issue(ws.channels.find(acct.id, channel).id, spec)
+        data = code_dict(code, ws.clock())
+        if output is OutputFormat.JSON:
+            emit_json(data)
+        else:
+            console.print(f"issued {code.kind.value} code, scene {code.scene}: {code.url}")
+
+
+@app.command("image")
+def image_command(
+    channel: Annotated[str, typer.Argument(help="Channel name or id.")],
+    output_path: OutputPath,
+    image_format: str | None = typer.Option(
+        None, "--image-format", help="png | svg | jpg (default: from the file suffix)."
+    ),
+    scale: int = typer.Option(10, "--scale", min=1, max=40, help="Pixels per module."),
+    size: int | None = typer.Option(None, "--size", help="Exact width in pixels."),
+    border: int = typer.Option(4, "--border", min=0, max=16, help="Quiet zone (modules)."),
+    dark: str = typer.Option("#000000", "--dark", help="Colour of dark modules."),
+    light: str = typer.Option("#ffffff", "--light", help="Background colour."),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Write the image of the channel's current code (rendered; jpg = WeChat's own)."""
+    spec = _spec(_format_for(output_path, image_format), scale, size, border, dark, light)
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        found = ws.channels.find(acct.id, channel)
+        code = ws.codes.current_code(found.id)
+        if code is None:
+            fail(f"channel {found.name!r} has no code: issue one with `wxqr code issue`")
+        image = ws.images.image(code, spec)
+    try:
+        output_path.write_bytes(image.content)
+    except OSError as exc:
+        fail(f"cannot write {output_path}: {exc}")
+    data = {"file": str(output_path), "bytes": len(image.content), "code_id": code.id}
+    if output is OutputFormat.JSON:
+        emit_json({**data, "content_type": image.content_type})
+    else:
+        console.print(f"wrote {output_path} ({len(image.content)} bytes, {image.content_type})")
+
+
+@app.command("zip")
+def zip_command(
+    output_path: OutputPath,
+    group: str | None = typer.Option(None, "--group", "-g", help="Only this group."),
+    image_format: str = typer.Option("png", "--image-format", help="png | svg"),
+    scale: int = typer.Option(10, "--scale", min=1, max=40),
+    size: int | None = typer.Option(None, "--size", help="Exact width in pixels."),
+    border: int = typer.Option(4, "--border", min=0, max=16),
+    include_archived: bool = typer.Option(False, "--include-archived"),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Write a zip of every channel's current code, one file per channel named by it."""
+    chosen = _format_for(output_path, image_format)
+    if chosen is ImageFormat.JPG:
+        fail("zips hold rendered png or svg files")
+    spec = _spec(chosen, scale, size, border, "#000000", "#ffffff")
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        status = None if include_archived else ChannelStatus.ACTIVE
+        channels = ws.channels.list_channels(acct.id, group=group, status=status)
+        if not channels:
+            fail("no channel matches")
+        with Progress(console=console, transient=output is OutputFormat.JSON) as progress:
+            task = progress.add_task("rendering codes", total=len(channels))
+            result = build_zip(
+                ws.codes,
+                ws.images,
+                channels,
+                spec,
+                now=ws.clock(),
+                progress=lambda done, _total: progress.update(task, completed=done),
+            )
+    try:
+        output_path.write_bytes(result.content)
+    except OSError as exc:
+        fail(f"cannot write {output_path}: {exc}")
+    if output is OutputFormat.JSON:
+        emit_json(
+            {"file": str(output_path), "files": list(result.files), "skipped": list(result.skipped)}
+        )
+        return
+    console.print(f"wrote {output_path}: {len(result.files)} images")
+    if result.skipped:
+        console.print(f"[yellow]skipped (no active code):[/] {', '.join(result.skipped)}")

@@ -1,0 +1,217 @@
+"""``wxqr stats``: the channel metrics of docs/metrics.md as a table, JSON or CSV.
+
+JSON: the account summary is one object whose keys are exactly the six metric names; a
+series is a list of ``{"start", "end", <the six metrics>}``; ``--by channel`` a list of
+``{"channel_id", "channel", "group", <metrics>}``; ``--by group`` a list of
+``{"group", "channels", <metrics>}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table as RichTable
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from wxqr.service.stats import (
+    METRIC_NAMES,
+    AccountRef,
+    Granularity,
+    StatsError,
+    StatsService,
+    Window,
+    export,
+)
+from wxqr.store.db import database_url_from_env, make_engine
+
+__all__ = ["Breakdown", "StatsFormat", "stats_command"]
+
+DEFAULT_DAYS = 30
+# Column headings of the terminal table (JSON and CSV keep the full names).
+_SHORT = {
+    "channel_id": "id",
+    "unique_scanners": "unique",
+    "new_followers": "new",
+    "returning_followers": "returning",
+    "net_followers": "net",
+}
+
+
+class StatsFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class Breakdown(StrEnum):
+    CHANNEL = "channel"
+    GROUP = "group"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        _fail(f"{option} must be a date like 2024-05-31, not {value!r}", code=2)
+
+
+def _window(account: AccountRef, date_from: str | None, date_to: str | None) -> Window:
+    last = _parse_date(date_to, "--to") or datetime.now(ZoneInfo(account.timezone)).date()
+    first = _parse_date(date_from, "--from") or last - timedelta(days=DEFAULT_DAYS - 1)
+    return Window.from_dates(first, last, account.timezone)
+
+
+def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
+    if single:  # one row of metrics reads better as one metric per line
+        vertical = RichTable(title=data.title, caption=caption)
+        vertical.add_column("metric")
+        vertical.add_column("value", justify="right")
+        for name, value in zip(data.columns, data.rows[0], strict=True):
+            vertical.add_row(name, _text(value))
+        Console().print(vertical)
+        return
+    keep = [i for i, name in enumerate(data.columns) if name not in ("status", "end")]
+    table = RichTable(title=data.title, caption=caption)
+    for i in keep:
+        name = data.columns[i]
+        numeric = name in METRIC_NAMES or name in ("channel_id", "channels")
+        table.add_column(_SHORT.get(name, name), justify="right" if numeric else "left")
+    for row in data.rows:
+        table.add_row(*(escape(_short_text(row[i])) for i in keep))
+    Console().print(table)
+
+
+def _short_text(value: object) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M%z") if isinstance(value, datetime) else str(value)
+
+
+def _text(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _json_rows(data: export.Table) -> list[dict[str, Any]]:
+    return [
+        {
+            name: _text(v) if isinstance(v, datetime) else v
+            for name, v in zip(data.columns, row, strict=True)
+        }
+        for row in data.rows
+    ]
+
+
+def _emit(data: export.Table, output: StatsFormat, caption: str, *, single: bool) -> None:
+    if output is StatsFormat.CSV:
+        typer.echo(export.to_csv(data, bom=False).decode("utf-8"), nl=False)
+    elif output is StatsFormat.JSON:
+        rows = _json_rows(data)
+        typer.echo(json.dumps(rows[0] if single else rows, ensure_ascii=False, indent=2))
+    else:
+        _print_table(data, caption, single=single)
+
+
+def _build(
+    service: StatsService,
+    account: AccountRef,
+    window: Window,
+    channel_refs: Sequence[str],
+    group: str | None,
+    series: Granularity | None,
+    by: Breakdown | None,
+) -> tuple[export.Table, bool]:
+    ids = [service.resolve_channel(account.id, ref).id for ref in channel_refs] or None
+    if series is not None:
+        if by is not None:
+            raise StatsError("--series and --by cannot be combined")
+        points = service.series(account.id, window, series, channel_ids=ids, group=group)
+        return export.series_table(points, title=f"{series.value} series"), False
+    if by is Breakdown.GROUP:
+        if ids is not None or group is not None:
+            raise StatsError("--by group shows every group: drop --channel / --group")
+        return export.group_table(service.per_group(account.id, window)), False
+    if by is Breakdown.CHANNEL:
+        rows = service.per_channel(account.id, window, group=group)
+        if ids is not None:
+            rows = [row for row in rows if row.channel.id in ids]
+        return export.channel_table(rows), False
+    metrics = service.summary(account.id, window, channel_ids=ids, group=group)
+    return export.summary_table(metrics), True
+
+
+def stats_command(
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", "-a", help="The account's appid (needed only with several accounts)."
+        ),
+    ] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel", "-c", help="A channel name or id (repeat for several: their union)."
+        ),
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", "-g", help="Only this channel group.")
+    ] = None,
+    date_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help=f"First day, YYYY-MM-DD (default: {DEFAULT_DAYS - 1} days before --to)"
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day (inclusive), YYYY-MM-DD (default: today)")
+    ] = None,
+    series: Annotated[
+        Granularity | None,
+        typer.Option(
+            "--series", help="Split the window into hour, day, ISO week or month buckets."
+        ),
+    ] = None,
+    by: Annotated[
+        Breakdown | None, typer.Option("--by", help="One row per channel or per group.")
+    ] = None,
+    output: Annotated[
+        StatsFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StatsFormat.TABLE,
+) -> None:
+    """Scans, unique scanners, new / returning followers, unfollows, net (docs/metrics.md).
+
+    Dates are the account's (its time zone). Reads WXQR_DATABASE_URL.
+    """
+    url = database_url_from_env()
+    engine = make_engine(url)
+    try:
+        service = StatsService(engine)
+        acct = service.account_by_appid(account) if account else service.default_account()
+        window = _window(acct, date_from, date_to)
+        data, single = _build(service, acct, window, channel or [], group, series, by)
+    except StatsError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        where = make_url(url).render_as_string(hide_password=True)
+        _fail(f"cannot read the database {where} ({type(exc).__name__}): {first_line}")
+    finally:
+        engine.dispose()
+    last_day = (window.end - timedelta(seconds=1)).astimezone(ZoneInfo(acct.timezone)).date()
+    caption = f"{acct.appid} · {window.start.date()} … {last_day} ({acct.timezone})"
+    _emit(data, output, caption, single=single)

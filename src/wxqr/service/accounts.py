@@ -1,0 +1,291 @@
+"""Official Accounts wxqr serves: add, list, look up, configure.
+
+An :class:`Account` carries its secrets (token, app secret, AES key) in fields hidden
+from ``repr``; :meth:`Account.info` is the public view (no secrets at all) that the API,
+the dashboard and the CLI show.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, RowMapping, null, select, update
+from sqlalchemy.exc import IntegrityError
+
+from wxqr.protocol import AccountKeys, EncryptMode, ProtocolError, Reply
+from wxqr.service.replies import parse_reply_spec, reply_spec
+from wxqr.settings import EnvAccount
+from wxqr.store import tables as t
+
+__all__ = [
+    "Account",
+    "AccountError",
+    "AccountExists",
+    "AccountInfo",
+    "UnknownAccount",
+    "add_account",
+    "get_account",
+    "get_account_by_id",
+    "list_accounts",
+    "set_default_subscribe_reply",
+    "single_account",
+    "sync_env_account",
+    "update_account",
+]
+
+_APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+class AccountError(ValueError):
+    """An account that cannot be added or changed as asked (the message says why)."""
+
+
+class AccountExists(AccountError):
+    """An account with this appid is already configured."""
+
+
+class UnknownAccount(AccountError, LookupError):
+    """No account with this appid (or id)."""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """What may be shown about an account: never a secret."""
+
+    id: int
+    appid: str
+    name: str
+    original_id: str | None
+    encrypt_mode: EncryptMode
+    timezone: str
+    has_app_secret: bool
+    has_aes_key: bool
+    created_at: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "appid": self.appid,
+            "name": self.name,
+            "original_id": self.original_id,
+            "encrypt_mode": self.encrypt_mode.value,
+            "timezone": self.timezone,
+            "has_app_secret": self.has_app_secret,
+            "has_aes_key": self.has_aes_key,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Account:
+    """A configured account with its secrets (hidden from ``repr``)."""
+
+    id: int
+    appid: str
+    name: str
+    original_id: str | None
+    encrypt_mode: EncryptMode
+    timezone: str
+    default_subscribe_reply: Reply | None
+    created_at: int
+    token: str = field(repr=False)
+    app_secret: str | None = field(default=None, repr=False)
+    aes_key: str | None = field(default=None, repr=False)
+
+    def keys(self) -> AccountKeys:
+        """What the webhook needs to verify, open and answer this account's pushes."""
+        return AccountKeys(self.appid, self.token, self.aes_key, self.encrypt_mode)
+
+    def info(self) -> AccountInfo:
+        return AccountInfo(
+            id=self.id,
+            appid=self.appid,
+            name=self.name,
+            original_id=self.original_id,
+            encrypt_mode=self.encrypt_mode,
+            timezone=self.timezone,
+            has_app_secret=bool(self.app_secret),
+            has_aes_key=bool(self.aes_key),
+            created_at=self.created_at,
+        )
+
+
+def _from_row(row: RowMapping) -> Account:
+    raw_reply = row["default_subscribe_reply"]
+    return Account(
+        id=row["id"],
+        appid=row["appid"],
+        name=row["name"],
+        original_id=row["original_id"],
+        encrypt_mode=EncryptMode(row["encrypt_mode"]),
+        timezone=row["timezone"],
+        default_subscribe_reply=parse_reply_spec(raw_reply) if raw_reply is not None else None,
+        created_at=row["created_at"],
+        token=row["token"],
+        app_secret=row["app_secret"],
+        aes_key=row["aes_key"],
+    )
+
+
+def _validate(
+    appid: str, token: str, aes_key: str | None, mode: EncryptMode, timezone: str
+) -> None:
+    if not _APPID.match(appid):
+        raise AccountError("appid must be 1..64 letters, digits, '_' or '-'")
+    if not _TOKEN.match(token):
+        raise AccountError("token must be 1..128 printable ASCII characters without spaces")
+    try:
+        AccountKeys(appid, token, aes_key, mode)
+    except (ProtocolError, ValueError) as exc:
+        # Messages of the protocol core never contain the key itself.
+        raise AccountError(str(exc)) from None
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AccountError(f"unknown time zone {timezone!r}") from None
+
+
+def add_account(
+    engine: Engine,
+    *,
+    appid: str,
+    token: str,
+    app_secret: str | None = None,
+    aes_key: str | None = None,
+    encrypt_mode: EncryptMode | str = EncryptMode.PLAIN,
+    name: str = "",
+    timezone: str = "Asia/Shanghai",
+) -> Account:
+    """Add an account; raises :class:`AccountExists` or :class:`AccountError`."""
+    mode = EncryptMode(encrypt_mode)
+    aes_key = aes_key or None
+    _validate(appid, token, aes_key, mode, timezone)
+    values = {
+        "appid": appid,
+        "name": name,
+        "token": token,
+        "app_secret": app_secret or None,
+        "aes_key": aes_key,
+        "encrypt_mode": mode.value,
+        "timezone": timezone,
+        "created_at": int(time.time()),
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(t.accounts.insert().values(**values))
+    except IntegrityError:
+        raise AccountExists(f"account {appid} already exists") from None
+    account = get_account(engine, appid)
+    assert account is not None
+    return account
+
+
+def update_account(
+    engine: Engine,
+    appid: str,
+    *,
+    token: str | None = None,
+    app_secret: str | None = None,
+    aes_key: str | None = None,
+    encrypt_mode: EncryptMode | str | None = None,
+    name: str | None = None,
+    timezone: str | None = None,
+) -> Account:
+    """Change the given fields of an account (``None`` leaves a field as it is)."""
+    current = get_account(engine, appid)
+    if current is None:
+        raise UnknownAccount(f"no account {appid}")
+    mode = EncryptMode(encrypt_mode) if encrypt_mode is not None else current.encrypt_mode
+    new_token = token if token is not None else current.token
+    new_key = (aes_key or None) if aes_key is not None else current.aes_key
+    new_tz = timezone if timezone is not None else current.timezone
+    _validate(appid, new_token, new_key, mode, new_tz)
+    values: dict[str, Any] = {
+        "token": new_token,
+        "aes_key": new_key,
+        "encrypt_mode": mode.value,
+        "timezone": new_tz,
+    }
+    if app_secret is not None:
+        values["app_secret"] = app_secret or None
+    if name is not None:
+        values["name"] = name
+    with engine.begin() as conn:
+        conn.execute(update(t.accounts).where(t.accounts.c.appid == appid).values(**values))
+    account = get_account(engine, appid)
+    assert account is not None
+    return account
+
+
+def sync_env_account(engine: Engine, env: EnvAccount) -> Account:
+    """Make the store hold the account configured by ``WXQR_*`` variables (add or update)."""
+    current = get_account(engine, env.appid)
+    if current is None:
+        try:
+            return add_account(
+                engine,
+                appid=env.appid,
+                token=env.token,
+                app_secret=env.app_secret,
+                aes_key=env.aes_key,
+                encrypt_mode=env.encrypt_mode,
+            )
+        except AccountExists:  # another process added it meanwhile
+            pass
+    return update_account(
+        engine,
+        env.appid,
+        token=env.token,
+        app_secret=env.app_secret,
+        aes_key=env.aes_key or "",
+        encrypt_mode=env.encrypt_mode,
+    )
+
+
+def get_account(engine: Engine, appid: str) -> Account | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.accounts).where(t.accounts.c.appid == appid)).mappings()
+        found = row.first()
+    return _from_row(found) if found is not None else None
+
+
+def get_account_by_id(engine: Engine, account_id: int) -> Account | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(t.accounts).where(t.accounts.c.id == account_id)).mappings()
+        found = row.first()
+    return _from_row(found) if found is not None else None
+
+
+def list_accounts(engine: Engine) -> list[Account]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id)).mappings().all()
+    return [_from_row(row) for row in rows]
+
+
+def single_account(engine: Engine) -> Account | None:
+    """The only account of a single-account install (``None`` if there are 0 or several)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id).limit(2)).mappings()
+        found = rows.all()
+    return _from_row(found[0]) if len(found) == 1 else None
+
+
+def set_default_subscribe_reply(engine: Engine, appid: str, reply: Reply | None) -> Account:
+    """Set (or clear, with ``None``) the reply to a plain subscribe."""
+    spec: Any = reply_spec(reply) if reply is not None else null()
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(t.accounts)
+            .where(t.accounts.c.appid == appid)
+            .values(default_subscribe_reply=spec)
+        )
+    if result.rowcount == 0:
+        raise UnknownAccount(f"no account {appid}")
+    account = get_account(engine, appid)
+    assert account is not None
+    return account

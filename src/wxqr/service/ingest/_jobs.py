@@ -1,0 +1,38 @@
+"""Background jobs the ingest path enqueues (run by :mod:`wxqr.service.worker`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._model import IncomingPush, SceneInfo
+
+__all__ = ["JOB_TAG_FOLLOWER", "JOB_USER_INFO", "JobPolicy", "jobs_for"]
+
+# Tag the follower with the WeChat user tags named by the channel's follower_tags.
+JOB_TAG_FOLLOWER = "tag_follower"
+# Fetch the follower's user info (subscribe_scene, qr_scene…) from WeChat.
+JOB_USER_INFO = "user_info"
+
+
+@dataclass(frozen=True, slots=True)
+class JobPolicy:
+    """Which jobs to enqueue: accounts that can call WeChat, and whether to fetch user info."""
+
+    wechat_accounts: frozenset[int] = frozenset()
+    fetch_user_info: bool = True
+
+
+def jobs_for(
+    item: IncomingPush, scene: SceneInfo | None, policy: JobPolicy
+) -> Sequence[tuple[str, dict[str, Any]]]:
+    """The (kind, payload) jobs a newly recorded push needs."""
+    if item.account_id not in policy.wechat_accounts:
+        return ()
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    if item.is_scan and scene is not None and scene.follower_tags:
+        jobs.append((JOB_TAG_FOLLOWER, {"openid": item.openid, "tags": list(scene.follower_tags)}))
+    if policy.fetch_user_info and item.kind in ("subscribe_scan", "subscribe"):
+        jobs.append((JOB_USER_INFO, {"openid": item.openid}))
+    return jobs

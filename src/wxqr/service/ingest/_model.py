@@ -1,0 +1,135 @@
+"""What the ingest path carries: a push ready to store, what a scene resolves to, results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wxqr.protocol import (
+    MalformedPush,
+    OpenedPush,
+    OtherEvent,
+    Push,
+    Reply,
+    ScanEvent,
+    SubscribeEvent,
+    SubscribeScanEvent,
+    UnsubscribeEvent,
+    dedup_key,
+)
+
+__all__ = [
+    "KINDS",
+    "IncomingPush",
+    "Recorded",
+    "SceneInfo",
+    "UnstorablePush",
+    "event_kind",
+    "incoming_push",
+]
+
+# events.kind values, exactly as the event log documents them.
+KINDS = ("subscribe_scan", "scan", "subscribe", "unsubscribe", "other_event", "message")
+
+_MAX_OPENID = 64
+_MAX_SCENE = 64
+
+
+class UnstorablePush(MalformedPush):
+    """A verified push whose fields cannot be WeChat's (an openid or scene too long)."""
+
+
+def event_kind(push: Push) -> str:
+    """The events.kind of a typed push."""
+    if isinstance(push, SubscribeScanEvent):
+        return "subscribe_scan"
+    if isinstance(push, ScanEvent):
+        return "scan"
+    if isinstance(push, SubscribeEvent):
+        return "subscribe"
+    if isinstance(push, UnsubscribeEvent):
+        return "unsubscribe"
+    if isinstance(push, OtherEvent):
+        return "other_event"
+    return "message"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingPush:
+    """One push, verified and classified, as the events table will hold it."""
+
+    account_id: int
+    dedup_key: str
+    kind: str
+    openid: str
+    to_user: str
+    msg_type: str
+    event: str
+    event_key: str
+    scene: str | None
+    ticket: str | None
+    create_time: int
+    received_at: int  # Unix ms
+    raw_xml: str | None
+
+    @property
+    def is_scan(self) -> bool:
+        return self.kind in ("subscribe_scan", "scan")
+
+
+def incoming_push(
+    account_id: int, opened: OpenedPush, *, received_at: int, keep_xml: bool = True
+) -> IncomingPush:
+    """Classify ``opened`` for the event log; raises :class:`UnstorablePush` (HTTP 400)."""
+    push = opened.push
+    if not push.from_user or len(push.from_user) > _MAX_OPENID:
+        raise UnstorablePush("FromUserName is not an openid")
+    scene: str | None = None
+    ticket: str | None = None
+    event_key = ""
+    if isinstance(push, SubscribeScanEvent | ScanEvent):
+        scene, ticket, event_key = push.scene, push.ticket or None, push.event_key
+        if len(scene) > _MAX_SCENE:
+            raise UnstorablePush("scene value is longer than 64 characters")
+    elif isinstance(push, SubscribeEvent | OtherEvent):
+        event_key = push.event_key
+        ticket = push.fields.get("Ticket") or None
+    return IncomingPush(
+        account_id=account_id,
+        dedup_key=dedup_key(push),
+        kind=event_kind(push),
+        openid=push.from_user,
+        to_user=push.to_user[:64],
+        msg_type=push.msg_type[:32],
+        event=push.event[:64],
+        event_key=event_key[:256],
+        scene=scene,
+        ticket=ticket[:512] if ticket else None,
+        create_time=push.create_time,
+        received_at=received_at,
+        raw_xml=opened.xml.decode("utf-8", "replace") if keep_xml else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SceneInfo:
+    """What a known scene resolves to (cached in memory between lookups)."""
+
+    scene_ref: int
+    channel_id: int | None
+    scene_reply: Reply | None
+    channel_reply: Reply | None
+    follower_tags: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The outcome of storing one push: durable once this exists.
+
+    ``inserted`` is False for a retry of a push already in the log (nothing changed).
+    ``scene_info`` is the scene the push named, ``None`` for an orphan scan or no scene.
+    """
+
+    inserted: bool
+    scene_info: SceneInfo | None
+    orphan: bool

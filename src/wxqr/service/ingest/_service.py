@@ -1,0 +1,157 @@
+"""The ingest service: what the webhook calls to record a push and learn its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import anyio
+from sqlalchemy import Engine, update
+
+from wxqr.protocol import OpenedPush
+from wxqr.service.accounts import sync_env_account
+from wxqr.service.replies import choose_reply, render_answer
+from wxqr.settings import EnvAccount
+from wxqr.store import tables as t
+
+from ._catalog import SceneCatalog
+from ._directory import AccountDirectory, KnownAccount
+from ._jobs import JobPolicy
+from ._model import IncomingPush, Recorded, incoming_push
+from ._writer import GroupCommitWriter, IngestUnavailable, Pending
+
+__all__ = ["IngestOptions", "IngestService"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    deadline_seconds: float = 4.0
+    batch_max: int = 1000
+    cache_ttl_seconds: float = 5.0
+    store_raw_xml: bool = True
+    fetch_user_info: bool = True
+
+
+class IngestService:
+    """Records pushes through a group-commit writer and renders the passive answers.
+
+    ``engine`` serves reads (account lookups); ``writer_engine`` (default: ``engine``)
+    the group-commit transactions. Thread-safe; one per process is plenty.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        options: IngestOptions | None = None,
+        *,
+        writer_engine: Engine | None = None,
+        env_account: EnvAccount | None = None,
+    ) -> None:
+        self.options = options or IngestOptions()
+        self._engine = engine
+        self._env_account = env_account
+        self._env_synced = env_account is None
+        self.accounts = AccountDirectory(engine, ttl=self.options.cache_ttl_seconds)
+        self.catalog = SceneCatalog(ttl=self.options.cache_ttl_seconds)
+        self.writer = GroupCommitWriter(
+            writer_engine or engine,
+            batch_max=self.options.batch_max,
+            catalog=self.catalog,
+            policy=self._policy,
+        )
+        self._learnt: set[int] = set()
+        self._learn_lock = threading.Lock()
+
+    def _policy(self) -> JobPolicy:
+        return JobPolicy(self.accounts.wechat_account_ids(), self.options.fetch_user_info)
+
+    async def account(self, appid: str | None) -> KnownAccount | None:
+        """The account of ``appid`` (None: the single-account install's account).
+
+        That is the ``WXQR_APPID`` account when one is configured, else the only account.
+        """
+        if not self._env_synced:
+            await anyio.to_thread.run_sync(self.sync_env_account)
+        if appid is None and self._env_account is not None:
+            appid = self._env_account.appid
+        hit, known = self.accounts.cached(appid)
+        if hit:
+            return known
+        return await anyio.to_thread.run_sync(self.accounts.load, appid)
+
+    def classify(self, known: KnownAccount, opened: OpenedPush) -> IncomingPush:
+        """The push as the event log will hold it (raises UnstorablePush, a MalformedPush)."""
+        return incoming_push(
+            known.account.id,
+            opened,
+            received_at=int(time.time() * 1000),
+            keep_xml=self.options.store_raw_xml,
+        )
+
+    async def record(self, item: IncomingPush) -> Recorded:
+        """Make ``item`` durable (group commit); raises :class:`IngestUnavailable` in time."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Recorded] = loop.create_future()
+        deadline = time.monotonic() + self.options.deadline_seconds
+        self.writer.submit(Pending(item, deadline, loop, future))
+        try:
+            async with asyncio.timeout(self.options.deadline_seconds):
+                return await future
+        except TimeoutError:
+            raise IngestUnavailable("the push was not durable before the deadline") from None
+
+    async def handle(self, known: KnownAccount, opened: OpenedPush) -> str:
+        """Record ``opened`` exactly once and return the HTTP body that answers it."""
+        item = self.classify(known, opened)
+        recorded = await self.record(item)
+        if known.account.original_id is None and known.account.id not in self._learnt:
+            await anyio.to_thread.run_sync(self._learn_original_id, known, item.to_user)
+        return self.answer(known, opened, item, recorded)
+
+    @staticmethod
+    def answer(
+        known: KnownAccount, opened: OpenedPush, item: IncomingPush, recorded: Recorded
+    ) -> str:
+        info = recorded.scene_info
+        reply = choose_reply(
+            kind=item.kind,
+            scene_reply=info.scene_reply if info else None,
+            channel_reply=info.channel_reply if info else None,
+            subscribe_reply=known.account.default_subscribe_reply,
+        )
+        return render_answer(
+            reply,
+            push=opened.push,
+            scene=item.scene or "",
+            keys=known.keys,
+            encrypted=opened.encrypted,
+        )
+
+    def sync_env_account(self) -> None:
+        """Store the account configured by ``WXQR_*`` variables (once; blocking)."""
+        if self._env_account is not None and not self._env_synced:
+            sync_env_account(self._engine, self._env_account)
+            self._env_synced = True
+            self.accounts.forget()
+
+    def _learn_original_id(self, known: KnownAccount, original_id: str) -> None:
+        with self._learn_lock:
+            if known.account.id in self._learnt:
+                return
+            self._learnt.add(known.account.id)
+        a = t.accounts
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(a)
+                .where(a.c.id == known.account.id, a.c.original_id.is_(None))
+                .values(original_id=original_id)
+            )
+        self.accounts.forget()
+
+    def close(self) -> None:
+        self.writer.close()

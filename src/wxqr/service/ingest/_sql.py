@@ -1,0 +1,260 @@
+"""The few statements of the group-commit hot path, as driver SQL for ``executemany``.
+
+A batch writes hundreds of rows; going through SQLAlchemy's per-row parameter processing
+costs more than the database does. These statements are generated from the Core tables
+(so column names stay in step with :mod:`wxqr.store.tables`) and run with
+``exec_driver_sql`` (one DBAPI ``executemany``). Everything else stays plain Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+from wxqr.store import tables as t
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "FOLLOWER_STATE_COLUMNS",
+    "analyze",
+    "existing_dedup_keys",
+    "insert_rows",
+    "prefetch",
+    "select_followers",
+    "update_followers",
+    "write",
+]
+
+EVENT_COLUMNS = (
+    "account_id",
+    "dedup_key",
+    "kind",
+    "openid",
+    "msg_type",
+    "event",
+    "event_key",
+    "scene",
+    "ticket",
+    "scene_ref",
+    "channel_id",
+    "orphan",
+    "create_time",
+    "received_at",
+    "raw_xml",
+)
+FOLLOWER_STATE_COLUMNS = (
+    "following",
+    "first_follow_at",
+    "first_scene",
+    "first_channel_id",
+    "last_follow_at",
+    "last_scene",
+    "last_channel_id",
+    "unfollowed_at",
+    "refollow_count",
+)
+# The advisory lock class of ingest writers (PostgreSQL), "wxqi" in ASCII.
+_PG_INGEST_LOCK = 0x77787169
+_EVENT_KEY = ("account_id", "dedup_key")
+
+for _table, _names in ((t.events, EVENT_COLUMNS), (t.followers, FOLLOWER_STATE_COLUMNS)):
+    for _name in _names:
+        assert _name in _table.c, f"{_table.name}.{_name} is not in wxqr.store.tables"
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def _id_mark(conn: Connection) -> str:
+    """An integer parameter: psycopg sends small ints as int2, and ``int4 = int2`` keeps
+    PostgreSQL from using the two-column unique indexes."""
+    return "?" if conn.dialect.name == "sqlite" else "%s::integer"
+
+
+def _postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _in_clause(conn: Connection, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    if _postgres(conn):
+        return f"{column} = ANY(%s::varchar[])", [list(values)]
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def existing_dedup_keys(conn: Connection, account_id: int, keys: Sequence[str]) -> set[str]:
+    clause, params = _in_clause(conn, "dedup_key", keys)
+    sql = f"SELECT dedup_key FROM {t.events.name} WHERE account_id = {_id_mark(conn)} AND {clause}"  # noqa: S608
+    return {row[0] for row in conn.exec_driver_sql(sql, (account_id, *params))}
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflict_on: Sequence[str] = (),
+) -> None:
+    """``executemany`` of an INSERT (``ON CONFLICT DO NOTHING`` as a safety net)."""
+    if not rows:
+        return
+    if not _postgres(conn):
+        marks = ", ".join(["?"] * len(columns))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        if ignore_conflict_on:
+            sql += f" ON CONFLICT ({', '.join(ignore_conflict_on)}) DO NOTHING"
+        conn.exec_driver_sql(sql, list(rows))  # sqlite3's executemany loops in C
+        return
+    sql, params = _unnest_insert(conn, table, columns, rows, ignore_conflict_on)
+    conn.exec_driver_sql(sql, params)
+
+
+def _unnest_insert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict: Sequence[str],
+) -> tuple[str, tuple[list[Any], ...]]:
+    """PostgreSQL: one INSERT whatever the number of rows, each column sent as an array
+    (psycopg's executemany sends one statement per row: more client CPU than the server
+    spends)."""
+    casts = ", ".join(
+        f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in columns
+    )
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts})"  # noqa: S608
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    return sql, tuple(list(column) for column in zip(*rows, strict=True))
+
+
+def select_followers(
+    conn: Connection, account_id: int, openids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """(openid, *FOLLOWER_STATE_COLUMNS) rows of these followers."""
+    clause, params = _in_clause(conn, "openid", openids)
+    sql = (
+        f"SELECT openid, {', '.join(FOLLOWER_STATE_COLUMNS)} FROM {t.followers.name} "  # noqa: S608
+        f"WHERE account_id = {_id_mark(conn)} AND {clause}"
+    )
+    return [tuple(row) for row in conn.exec_driver_sql(sql, (account_id, *params))]
+
+
+def update_followers(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany`` UPDATE: each row is (*FOLLOWER_STATE_COLUMNS, updated_at, account_id,
+    openid)."""
+    if not rows:
+        return
+    mark = _mark(conn)
+    sets = ", ".join(f"{name} = {mark}" for name in (*FOLLOWER_STATE_COLUMNS, "updated_at"))
+    sql = (
+        f"UPDATE {t.followers.name} SET {sets} "  # noqa: S608
+        f"WHERE account_id = {_id_mark(conn)} AND openid = {mark}"
+    )
+    conn.exec_driver_sql(sql, list(rows))
+
+
+def _pg(conn: Connection) -> Any:
+    """The psycopg connection under ``conn`` (PostgreSQL only)."""
+    return conn.connection.dbapi_connection
+
+
+def prefetch(
+    conn: Connection,
+    keys: Sequence[tuple[int, str]],
+    openids: Sequence[tuple[int, str]],
+) -> tuple[set[tuple[int, str]], dict[tuple[int, str], tuple[Any, ...]]]:
+    """Take the ingest lock of the accounts, then read which dedup keys are stored and the
+    follower rows of ``openids``: (stored keys, (account, openid) -> state columns).
+
+    On PostgreSQL the lock and both reads go in one pipeline (one round trip).
+    """
+    keys_by: dict[int, list[str]] = {}
+    for account_id, key in keys:
+        keys_by.setdefault(account_id, []).append(key)
+    openids_by: dict[int, list[str]] = {}
+    for account_id, openid in openids:
+        openids_by.setdefault(account_id, []).append(openid)
+    accounts = sorted(set(keys_by) | set(openids_by))
+    stored: set[tuple[int, str]] = set()
+    rows: dict[tuple[int, str], tuple[Any, ...]] = {}
+    if not _postgres(conn):
+        for account_id in accounts:
+            found = existing_dedup_keys(conn, account_id, keys_by.get(account_id, []))
+            stored.update((account_id, key) for key in found)
+            if openids_by.get(account_id):
+                for row in select_followers(conn, account_id, sorted(set(openids_by[account_id]))):
+                    rows[(account_id, row[0])] = row[1:]
+        return stored, rows
+    pg = _pg(conn)
+    key_sql = (
+        f"SELECT dedup_key FROM {t.events.name} "  # noqa: S608
+        "WHERE account_id = %s::integer AND dedup_key = ANY(%s::varchar[])"
+    )
+    follower_sql = (
+        f"SELECT openid, {', '.join(FOLLOWER_STATE_COLUMNS)} FROM {t.followers.name} "  # noqa: S608
+        "WHERE account_id = %s::integer AND openid = ANY(%s::varchar[])"
+    )
+    with pg.pipeline():
+        for account_id in accounts:
+            pg.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PG_INGEST_LOCK, account_id))
+        key_cursors = [
+            (a, pg.execute(key_sql, (a, keys_by[a]))) for a in accounts if keys_by.get(a)
+        ]
+        follower_cursors = [
+            (a, pg.execute(follower_sql, (a, sorted(set(openids_by[a])))))
+            for a in accounts
+            if openids_by.get(a)
+        ]
+        for account_id, cursor in key_cursors:
+            stored.update((account_id, row[0]) for row in cursor.fetchall())
+        for account_id, cursor in follower_cursors:
+            for row in cursor.fetchall():
+                rows[(account_id, row[0])] = tuple(row[1:])
+    return stored, rows
+
+
+def write(
+    conn: Connection,
+    events: Sequence[Sequence[Any]],
+    follower_inserts: Sequence[Sequence[Any]],
+    follower_updates: Sequence[Sequence[Any]],
+) -> None:
+    """Insert the events and followers, update the changed followers (PostgreSQL: one
+    pipeline, one round trip)."""
+    follower_columns = ("account_id", "openid", *FOLLOWER_STATE_COLUMNS, "updated_at")
+    if not _postgres(conn):
+        insert_rows(conn, t.events, EVENT_COLUMNS, events, ignore_conflict_on=_EVENT_KEY)
+        insert_rows(conn, t.followers, follower_columns, follower_inserts)
+        update_followers(conn, follower_updates)
+        return
+    pg = _pg(conn)
+    with pg.pipeline():
+        for table, columns, rows, conflict in (
+            (t.events, EVENT_COLUMNS, events, _EVENT_KEY),
+            (t.followers, follower_columns, follower_inserts, ()),
+        ):
+            if rows:
+                sql, params = _unnest_insert(conn, table, columns, rows, conflict)
+                pg.execute(sql, params)
+        if follower_updates:
+            sets = ", ".join(f"{name} = %s" for name in (*FOLLOWER_STATE_COLUMNS, "updated_at"))
+            sql = (
+                f"UPDATE {t.followers.name} SET {sets} "  # noqa: S608
+                "WHERE account_id = %s::integer AND openid = %s"
+            )
+            pg.cursor().executemany(sql, list(follower_updates))
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh the planner's statistics of the ingest tables (PostgreSQL only).
+
+    The batch lookups go through the two-column unique indexes only when the planner
+    knows the tables are not tiny; autovacuum normally sees to that, this covers a fresh
+    table filling fast (or a server with autovacuum off).
+    """
+    if _postgres(conn):
+        conn.exec_driver_sql(f"ANALYZE {t.events.name}, {t.followers.name}")

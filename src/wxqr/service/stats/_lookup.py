@@ -1,0 +1,121 @@
+"""The few look-ups the stats need: accounts, their channels, channel references and groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, RowMapping, select
+
+from wxqr.store.tables import accounts, channels
+
+from ._errors import UnknownAccount, UnknownChannel
+from ._model import AccountRef, ChannelRef
+from ._window import DEFAULT_TIMEZONE
+
+__all__ = [
+    "account_by_appid",
+    "account_by_id",
+    "channel_refs",
+    "resolve_channel",
+    "scope_channel_ids",
+    "single_account",
+]
+
+_ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.appid, accounts.c.name, accounts.c.timezone)
+_CHANNEL_COLUMNS = (channels.c.id, channels.c.name, channels.c.group_name, channels.c.status)
+
+
+def _account(row: RowMapping) -> AccountRef:
+    return AccountRef(
+        id=int(row["id"]),
+        appid=str(row["appid"]),
+        name=str(row["name"] or ""),
+        timezone=str(row["timezone"] or DEFAULT_TIMEZONE),
+    )
+
+
+def _channel(row: RowMapping) -> ChannelRef:
+    return ChannelRef(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        group=row["group_name"],
+        status=str(row["status"]),
+    )
+
+
+def account_by_id(conn: Connection, account_id: int) -> AccountRef:
+    row = conn.execute(select(*_ACCOUNT_COLUMNS).where(accounts.c.id == account_id)).mappings()
+    found = row.first()
+    if found is None:
+        raise UnknownAccount(f"no account with id {account_id}")
+    return _account(found)
+
+
+def account_by_appid(conn: Connection, appid: str) -> AccountRef:
+    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.appid == appid.strip())
+    found = conn.execute(query).mappings().first()
+    if found is None:
+        raise UnknownAccount(f"no account with appid {appid.strip()!r}")
+    return _account(found)
+
+
+def single_account(conn: Connection) -> AccountRef:
+    """The only account; an error when there is none or several (name one)."""
+    rows = conn.execute(select(*_ACCOUNT_COLUMNS).order_by(accounts.c.id).limit(2)).mappings()
+    found = rows.all()
+    if not found:
+        raise UnknownAccount("there is no account yet: add one with `wxqr account add`")
+    if len(found) > 1:
+        raise UnknownAccount("there are several accounts: say which one (its appid)")
+    return _account(found[0])
+
+
+def channel_refs(
+    conn: Connection, account_id: int, *, group: str | None = None
+) -> list[ChannelRef]:
+    query = select(*_CHANNEL_COLUMNS).where(channels.c.account_id == account_id)
+    if group is not None:
+        query = query.where(channels.c.group_name == group)
+    return [_channel(row) for row in conn.execute(query.order_by(channels.c.id)).mappings()]
+
+
+def resolve_channel(conn: Connection, account_id: int, ref: str) -> ChannelRef:
+    """The account's channel named ``ref``, else the one whose id is ``ref``."""
+    text = ref.strip()
+    base = select(*_CHANNEL_COLUMNS).where(channels.c.account_id == account_id)
+    found = conn.execute(base.where(channels.c.name == text)).mappings().first()
+    if found is None and text.isdigit() and len(text) < 19:
+        found = conn.execute(base.where(channels.c.id == int(text))).mappings().first()
+    if found is None:
+        raise UnknownChannel(f"no channel named or numbered {text!r} in this account")
+    return _channel(found)
+
+
+def scope_channel_ids(
+    conn: Connection, account_id: int, channel_ids: Iterable[int] | None, group: str | None
+) -> tuple[int, ...] | None:
+    """The channel ids a query is restricted to (None: the whole account).
+
+    Every id must be one of the account's channels; a group must have channels. Both
+    given: the channels in both.
+    """
+    if channel_ids is None and group is None:
+        return None
+    selected: set[int] | None = None
+    if channel_ids is not None:
+        wanted = {int(channel_id) for channel_id in channel_ids}
+        if wanted:
+            known_query = select(channels.c.id).where(
+                channels.c.account_id == account_id, channels.c.id.in_(sorted(wanted))
+            )
+            known = set(conn.execute(known_query).scalars())
+            missing = sorted(wanted - known)
+            if missing:
+                raise UnknownChannel(f"no channel with id {missing[0]} in this account")
+        selected = wanted
+    if group is not None:
+        in_group = {channel.id for channel in channel_refs(conn, account_id, group=group)}
+        if not in_group:
+            raise UnknownChannel(f"no channel in group {group!r} in this account")
+        selected = in_group if selected is None else selected & in_group
+    return tuple(sorted(selected or ()))

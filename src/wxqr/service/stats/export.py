@@ -1,0 +1,165 @@
+"""Exports of stats tables and series: CSV and XLSX bytes.
+
+Build a ``Table`` from what the service returned (``summary_table``, ``channel_table``,
+``group_table``, ``series_table``, ``orphan_table``), then encode it with ``to_csv`` or
+``to_xlsx``. Columns are the metric names of docs/metrics.md, in its order.
+
+- CSV: UTF-8 with a byte-order mark (so spreadsheet programs read Chinese names right),
+  ``\\r\\n`` line ends, datetimes in ISO 8601 with their UTC offset. A text cell that a
+  spreadsheet would run as a formula (it starts with ``= + - @``, a tab or a carriage
+  return) is written with a leading ``'`` (OWASP's advice against CSV injection).
+- XLSX: one sheet, header row in bold, numbers as numbers, text always as text (never a
+  formula), datetimes as local times of the table's zone (spreadsheets have no zones; the
+  zone is in the workbook's description).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from ._model import METRIC_NAMES, ChannelMetrics, GroupMetrics, Metrics, OrphanScan, SeriesPoint
+
+__all__ = [
+    "Cell",
+    "Table",
+    "channel_table",
+    "group_table",
+    "orphan_table",
+    "series_table",
+    "summary_table",
+    "to_csv",
+    "to_xlsx",
+]
+
+Cell = str | int | datetime | None
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A titled table of cells, ready to encode."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError("every row must have one cell per column")
+
+
+def _metric_cells(metrics: Metrics) -> tuple[int, ...]:
+    return tuple(metrics.value(name) for name in METRIC_NAMES)
+
+
+def summary_table(metrics: Metrics, title: str = "summary") -> Table:
+    return Table(title, METRIC_NAMES, (_metric_cells(metrics),))
+
+
+def channel_table(rows: Sequence[ChannelMetrics], title: str = "channels") -> Table:
+    columns = ("channel_id", "channel", "group", "status", *METRIC_NAMES)
+    cells = tuple(
+        (
+            row.channel.id,
+            row.channel.name,
+            row.channel.group,
+            row.channel.status,
+            *_metric_cells(row.metrics),
+        )
+        for row in rows
+    )
+    return Table(title, columns, cells)
+
+
+def group_table(rows: Sequence[GroupMetrics], title: str = "groups") -> Table:
+    columns = ("group", "channels", *METRIC_NAMES)
+    cells: tuple[tuple[Cell, ...], ...] = tuple(
+        (row.group, row.channel_count, *_metric_cells(row.metrics)) for row in rows
+    )
+    return Table(title, columns, cells)
+
+
+def series_table(points: Sequence[SeriesPoint], title: str = "series") -> Table:
+    columns = ("start", "end", *METRIC_NAMES)
+    cells: tuple[tuple[Cell, ...], ...] = tuple(
+        (point.start, point.end, *_metric_cells(point.metrics)) for point in points
+    )
+    return Table(title, columns, cells)
+
+
+def orphan_table(rows: Sequence[OrphanScan], title: str = "orphan scans") -> Table:
+    columns = ("scene", "scans", "unique_scanners", "follows", "first_seen", "last_seen")
+    cells: tuple[tuple[Cell, ...], ...] = tuple(
+        (row.scene, row.scans, row.unique_scanners, row.follows, row.first_seen, row.last_seen)
+        for row in rows
+    )
+    return Table(title, columns, cells)
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return str(value)
+
+
+def to_csv(table: Table, *, bom: bool = True) -> bytes:
+    """The table as CSV bytes (header row first); ``bom=False`` for a terminal or a pipe."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def _zone_name(table: Table) -> str | None:
+    for row in table.rows:
+        for value in row:
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                return str(value.tzinfo)
+    return None
+
+
+def to_xlsx(table: Table) -> bytes:
+    """The table as an XLSX workbook (one sheet named after the title)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    title = ILLEGAL_CHARACTERS_RE.sub("", table.title)
+    for char in "[]:*?/\\'":
+        title = title.replace(char, " ")
+    sheet.title = title.strip()[:31] or "table"
+    zone_name = _zone_name(table)
+    if zone_name:
+        workbook.properties.description = f"times are local to {zone_name}"
+    bold = Font(bold=True)
+    for col, name in enumerate(table.columns, start=1):
+        sheet.cell(row=1, column=col, value=name).font = bold
+    for row_number, row in enumerate(table.rows, start=2):
+        for col, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_number, column=col)
+            if isinstance(value, datetime):
+                cell.value = value.replace(tzinfo=None)
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(value, str):
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                cell.data_type = "s"  # text stays text, even "=…"
+            else:
+                cell.value = value
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()

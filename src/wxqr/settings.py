@@ -1,0 +1,172 @@
+"""Runtime settings of a wxqr install, read once from the environment.
+
+Every field has a default that works on a laptop: a SQLite file in the working directory,
+no account until one is configured (by ``WXQR_APPID``… or ``wxqr account add``).
+Secrets (app secret, token, AES key) are held with hidden reprs and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from wxqr.protocol import EncryptMode
+from wxqr.store.db import DEFAULT_DATABASE_URL, normalize_url
+
+__all__ = ["EnvAccount", "Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value wxqr cannot use (the message names it)."""
+
+
+@dataclass(frozen=True)
+class EnvAccount:
+    """The account configured entirely by environment variables (a single-account install)."""
+
+    appid: str
+    token: str = field(repr=False)
+    app_secret: str | None = field(default=None, repr=False)
+    aes_key: str | None = field(default=None, repr=False)
+    encrypt_mode: EncryptMode = EncryptMode.PLAIN
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
+    appid = _optional(env, "WXQR_APPID")
+    if appid is None:
+        return None
+    token = _optional(env, "WXQR_TOKEN")
+    if token is None:
+        raise SettingsError("WXQR_APPID is set but WXQR_TOKEN is not")
+    raw_mode = _text(env, "WXQR_ENCRYPT_MODE", "plain").lower()
+    try:
+        mode = EncryptMode(raw_mode)
+    except ValueError:
+        raise SettingsError(
+            f"WXQR_ENCRYPT_MODE must be plain, compatible or safe, got {raw_mode!r}"
+        ) from None
+    aes_key = _optional(env, "WXQR_AES_KEY")
+    if mode is not EncryptMode.PLAIN and aes_key is None:
+        raise SettingsError(f"WXQR_ENCRYPT_MODE={mode.value} needs WXQR_AES_KEY")
+    return EnvAccount(
+        appid=appid,
+        token=token,
+        app_secret=_optional(env, "WXQR_APP_SECRET"),
+        aes_key=aes_key,
+        encrypt_mode=mode,
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``wxqr serve`` and the services need to know about the install."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Pushes whose timestamp is further than this from now are refused (0 = no check).
+    push_max_age_seconds: float = 600.0
+    # A push not durable within this many seconds is answered 503 (WeChat waits 5 s).
+    push_deadline_seconds: float = 4.0
+    # Bodies larger than this are refused (413) before they are read whole.
+    max_body_bytes: int = 64 * 1024
+    # At most this many pushes per group-commit transaction.
+    batch_max: int = 1000
+    # How long scene/account lookups stay cached in memory (other processes' edits).
+    cache_ttl_seconds: float = 5.0
+    # Keep the plaintext XML of every push in events.raw_xml.
+    store_raw_xml: bool = True
+    # SQLite only: synchronous pragma of the ingest writer (FULL = durable on power loss).
+    sqlite_synchronous: str = "FULL"
+    # Python's GIL switch interval while serving: the writer thread gets the GIL back
+    # quickly after each database call instead of waiting 5 ms (0 = leave Python's).
+    gil_switch_interval: float = 0.0005
+    # The background worker (tagging followers, fetching user info through WeChat).
+    worker_enabled: bool = True
+    worker_poll_seconds: float = 1.0
+    job_max_attempts: int = 8
+    fetch_user_info: bool = True
+    # Where the WeChat client sends API calls (None = WeChat itself; tests: the emulator).
+    wechat_api_base: str | None = None
+    wechat_mp_base: str | None = None
+    redis_url: str | None = None
+    env_account: EnvAccount | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every ``WXQR_*`` variable (``environ`` defaults to ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        sync = _text(env, "WXQR_SQLITE_SYNCHRONOUS", "FULL").upper()
+        if sync not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise SettingsError(
+                f"WXQR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, got {sync!r}"
+            )
+        return cls(
+            database_url=normalize_url(_text(env, "WXQR_DATABASE_URL", DEFAULT_DATABASE_URL)),
+            host=_text(env, "WXQR_HOST", "127.0.0.1"),
+            port=_int(env, "WXQR_PORT", 8000, minimum=0),
+            push_max_age_seconds=_float(env, "WXQR_PUSH_MAX_AGE_SECONDS", 600.0),
+            push_deadline_seconds=_float(env, "WXQR_PUSH_DEADLINE_SECONDS", 4.0, minimum=0.05),
+            max_body_bytes=_int(env, "WXQR_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            batch_max=_int(env, "WXQR_BATCH_MAX", 1000, minimum=1),
+            cache_ttl_seconds=_float(env, "WXQR_CACHE_TTL_SECONDS", 5.0),
+            store_raw_xml=_bool(env, "WXQR_STORE_RAW_XML", True),
+            sqlite_synchronous=sync,
+            gil_switch_interval=_float(env, "WXQR_GIL_SWITCH_INTERVAL", 0.0005),
+            worker_enabled=_bool(env, "WXQR_WORKER", True),
+            worker_poll_seconds=_float(env, "WXQR_WORKER_POLL_SECONDS", 1.0, minimum=0.01),
+            job_max_attempts=_int(env, "WXQR_JOB_MAX_ATTEMPTS", 8, minimum=1),
+            fetch_user_info=_bool(env, "WXQR_FETCH_USER_INFO", True),
+            wechat_api_base=_optional(env, "WXQR_WECHAT_API_BASE"),
+            wechat_mp_base=_optional(env, "WXQR_WECHAT_MP_BASE"),
+            redis_url=_optional(env, "WXQR_REDIS_URL"),
+            env_account=_env_account(env),
+        )

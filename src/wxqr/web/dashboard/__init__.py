@@ -1,0 +1,24 @@
+"""The dashboard: server-rendered pages (Jinja2) under ``/dashboard``, assets under ``/static``.
+
+Log in with the admin password set by ``wxqr admin set-password``. Everything the pages
+load (CSS, JavaScript, Chart.js) is served by wxqr itself. See docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from wxqr.web.dashboard._pages import router as pages_router
+from wxqr.web.dashboard._static import router as static_router
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+router.include_router(static_router)
+router.include_router(pages_router)
+
+
+@router.get("/", include_in_schema=False)
+def _home() -> RedirectResponse:
+    return RedirectResponse("/dashboard/", status_code=307)

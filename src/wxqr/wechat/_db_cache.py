@@ -1,0 +1,125 @@
+"""The database token cache: the ``access_tokens`` table of the wxqr store.
+
+For installs without Redis whose workers share one database. The store is synchronous
+SQLAlchemy Core, so every operation runs in a worker thread (``asyncio.to_thread``). Each
+is one short transaction whose ``UPDATE ... WHERE`` is the atomic check:
+
+* lock: ``fence = fence + 1`` where nobody holds an unexpired lock (rowcount 1 = taken);
+* put: write the token where ``fence`` still is the lease's fence;
+* expire_if: clear the token where it still is the failing value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from wxqr.store.tables import access_tokens
+
+from ._cache import CachedToken, Lease, new_owner
+
+__all__ = ["DatabaseTokenCache"]
+
+_t = access_tokens.c
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class DatabaseTokenCache:
+    """Tokens in the ``access_tokens`` table (the schema must exist: run the migrations)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __repr__(self) -> str:
+        return f"DatabaseTokenCache(backend={self._engine.dialect.name!r})"
+
+    async def get(self, appid: str) -> CachedToken | None:
+        return await asyncio.to_thread(self._get, appid)
+
+    async def put(self, appid: str, token: CachedToken, lease: Lease) -> bool:
+        return await asyncio.to_thread(self._put, appid, token, lease)
+
+    async def expire_if(self, appid: str, value: str) -> bool:
+        return await asyncio.to_thread(self._expire_if, appid, value)
+
+    async def try_lock(self, appid: str, ttl: float) -> Lease | None:
+        return await asyncio.to_thread(self._try_lock, appid, ttl)
+
+    async def unlock(self, appid: str, lease: Lease) -> None:
+        await asyncio.to_thread(self._unlock, appid, lease)
+
+    async def aclose(self) -> None:
+        return None
+
+    def _get(self, appid: str) -> CachedToken | None:
+        query = select(_t.token, _t.expires_at).where(_t.appid == appid)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or row.token is None or row.expires_at is None:
+            return None
+        return CachedToken(row.token, int(row.expires_at))
+
+    def _put(self, appid: str, token: CachedToken, lease: Lease) -> bool:
+        stmt = (
+            update(access_tokens)
+            .where(_t.appid == appid, _t.fence == lease.fence)
+            .values(token=token.value, expires_at=token.expires_at_ms, updated_at=_now_ms())
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def _expire_if(self, appid: str, value: str) -> bool:
+        stmt = (
+            update(access_tokens)
+            .where(_t.appid == appid, _t.token == value)
+            .values(token=None, expires_at=None, updated_at=_now_ms())
+        )
+        with self._engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def _ensure_row(self, appid: str) -> None:
+        with self._engine.connect() as conn:
+            exists = conn.execute(select(_t.appid).where(_t.appid == appid)).first()
+        if exists is not None:
+            return
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(access_tokens).values(appid=appid, updated_at=_now_ms()))
+        except IntegrityError:
+            pass  # another worker created it first
+
+    def _try_lock(self, appid: str, ttl: float) -> Lease | None:
+        self._ensure_row(appid)
+        owner = new_owner()
+        now = _now_ms()
+        free = or_(_t.lock_owner.is_(None), _t.lock_until.is_(None), _t.lock_until < now)
+        take = (
+            update(access_tokens)
+            .where(and_(_t.appid == appid, free))
+            .values(
+                lock_owner=owner,
+                lock_until=now + max(1, int(ttl * 1000)),
+                fence=_t.fence + 1,
+                updated_at=now,
+            )
+        )
+        with self._engine.begin() as conn:
+            if conn.execute(take).rowcount != 1:
+                return None
+            fence = conn.execute(select(_t.fence).where(_t.appid == appid)).scalar_one()
+        return Lease(owner, int(fence))
+
+    def _unlock(self, appid: str, lease: Lease) -> None:
+        stmt = (
+            update(access_tokens)
+            .where(_t.appid == appid, _t.lock_owner == lease.owner)
+            .values(lock_owner=None, lock_until=None, updated_at=_now_ms())
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt)

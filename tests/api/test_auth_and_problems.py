@@ -1,0 +1,126 @@
+"""Every data endpoint refuses a missing, wrong or revoked API key with a 401 problem."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.channels.stack import Stack
+
+PROBLEM = "application/problem+json"
+
+
+def _data_endpoints(stack: Stack) -> list[tuple[str, str]]:
+    with stack.client() as client:
+        spec = client.get("/api/v1/openapi.json").json()
+    found = []
+    for path, operations in spec["paths"].items():
+        for method in operations:
+            concrete = re.sub(r"\{[^}]+\}", "1", path)
+            found.append((method.upper(), concrete))
+    return found
+
+
+def test_the_openapi_document_lists_the_api_and_its_key(stack: Stack) -> None:
+    with stack.client(key=None) as client:
+        response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    paths = set(spec["paths"])
+    for expected in (
+        "/api/v1/accounts",
+        "/api/v1/channels",
+        "/api/v1/channels/bulk",
+        "/api/v1/channels/{channel_id}",
+        "/api/v1/channels/{channel_id}/codes",
+        "/api/v1/codes/zip",
+        "/api/v1/codes/{code_id}/image",
+        "/api/v1/stats/summary",
+        "/api/v1/stats/series",
+        "/api/v1/stats/export",
+        "/api/v1/events",
+    ):
+        assert expected in paths
+    assert not any(p.startswith(("/wechat", "/dashboard")) for p in paths)
+    schemes = spec["components"]["securitySchemes"]
+    assert {"type": "apiKey", "in": "header", "name": "X-API-Key"}.items() <= next(
+        s for s in schemes.values() if s["type"] == "apiKey"
+    ).items()
+
+
+def test_every_data_endpoint_needs_a_valid_key(stack: Stack) -> None:
+    endpoints = _data_endpoints(stack)
+    assert len(endpoints) >= 15
+    revoked = stack.ws.api_keys.create("old")
+    stack.ws.api_keys.revoke("old")
+    for key in (None, "wxqr_wrong_key", "not-even-a-key", revoked.secret):
+        with stack.client(key=key) as client:
+            for method, path in endpoints:
+                response = client.request(method, path)
+                assert response.status_code == 401, (key, method, path)
+                assert response.headers["content-type"] == PROBLEM
+                body = response.json()
+                assert body["status"] == 401
+                assert body["title"] == "Unauthorized"
+                assert body["type"].endswith("#problem-unauthorized")
+                assert body["instance"] == path
+                assert "Bearer" in response.headers["www-authenticate"]
+
+
+def test_a_bearer_token_works_too(stack: Stack) -> None:
+    with stack.client(key=None) as client:
+        ok = client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {stack.api_key}"})
+        bad = client.get("/api/v1/accounts", headers={"Authorization": "Bearer nope"})
+    assert ok.status_code == 200
+    assert ok.json()[0]["appid"] == stack.account.appid
+    assert bad.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "slug"),
+    [
+        ("GET", "/api/v1/channels/999", None, 404, "not-found"),
+        ("GET", "/api/v1/nothing/here", None, 404, "not-found"),
+        ("POST", "/api/v1/channels", {"nme": "typo"}, 422, "invalid-input"),
+        ("GET", "/api/v1/channels?limit=0", None, 422, "invalid-input"),
+        ("GET", "/api/v1/accounts/wxnope", None, 404, "not-found"),
+        ("GET", "/api/v1/stats/summary?from=2024-02-01&to=2024-01-01", None, 422, "invalid-input"),
+        ("GET", "/api/v1/stats/top?by=clicks", None, 422, "invalid-input"),
+    ],
+)
+def test_errors_are_problem_documents(
+    stack: Stack, method: str, path: str, body: object, status: int, slug: str
+) -> None:
+    with stack.client() as client:
+        response = client.request(method, path, json=body)
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["type"].endswith("#problem-" + slug)
+    assert problem["title"]
+    assert problem["detail"]
+    assert problem["instance"] == path.split("?")[0]
+
+
+def test_validation_problems_list_the_fields(stack: Stack) -> None:
+    with stack.client() as client:
+        problem = client.post("/api/v1/channels", json={"nme": "typo"}).json()
+    locations = {tuple(e["location"]) for e in problem["errors"]}
+    assert ("body", "name") in locations
+    assert ("body", "nme") in locations
+
+
+def test_the_docs_page_is_self_hosted(stack: Stack) -> None:
+    with stack.client(key=None) as client:
+        page = client.get("/api/v1/docs")
+        assert page.status_code == 200
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources
+        assert all(s.startswith("/") for s in sources), sources
+        assert "/api/v1/openapi.json" in page.text
+        for source in sources:
+            asset = client.get(source)
+            assert asset.status_code == 200, source
+            assert len(asset.content) > 500  # the favicon is the smallest

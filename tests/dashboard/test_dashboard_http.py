@@ -1,0 +1,119 @@
+"""The dashboard over HTTP: login required, signed session cookie, CSRF, no CDN, exports."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.channels.stack import Stack
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def browser_like(stack: Stack) -> httpx.Client:
+    stack.ws.admin.set_password(PASSWORD)
+    return httpx.Client(base_url=stack.base_url, follow_redirects=False, timeout=30)
+
+
+def _login(client: httpx.Client) -> None:
+    response = client.post("/dashboard/login", data={"password": PASSWORD, "next": "/dashboard/"})
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+
+
+def test_pages_need_a_login(browser_like: httpx.Client) -> None:
+    with browser_like as client:
+        assert client.get("/").headers["location"] == "/dashboard/"
+        for path in ("/dashboard/", "/dashboard/channels/new", "/dashboard/channels/1"):
+            response = client.get(path)
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/dashboard/login?next=")
+        assert client.get("/dashboard/channels/1/code.png").status_code == 401
+        assert client.get("/dashboard/export").status_code == 303
+        login_page = client.get("/dashboard/login")
+        assert login_page.status_code == 200
+        assert 'type="password"' in login_page.text
+
+        wrong = client.post("/dashboard/login", data={"password": "guess"})
+        assert wrong.status_code == 401
+        assert "not right" in wrong.text
+        assert "set-cookie" not in wrong.headers
+        client.cookies.set("wxqr_session", "forged.token")
+        assert client.get("/dashboard/").status_code == 303
+        client.cookies.clear()
+
+
+def test_login_then_pages_and_exports(stack: Stack, browser_like: httpx.Client) -> None:
+    with stack.client() as api:
+        channel = api.post("/api/v1/channels", json={"name": "Poster A", "code": {}}).json()
+    with browser_like as client:
+        _login(client)
+        listing = client.get("/dashboard/")
+        assert listing.status_code == 200
+        assert "Poster A" in listing.text
+        csp = listing.headers["content-security-policy"]
+        assert "default-src 'self'" in csp
+        assert "script-src 'self'" in csp
+        # Everything the pages load comes from wxqr itself (no CDN).
+        for page in (listing, client.get(f"/dashboard/channels/{channel['id']}")):
+            sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+            assert sources
+            assert all(s.startswith(("/", "#", "data:")) for s in sources), sources
+        detail = client.get(f"/dashboard/channels/{channel['id']}")
+        assert 'id="series-chart"' in detail.text
+        assert "/static/vendor/chart.umd.min.js" in detail.text
+        image = client.get(f"/dashboard/channels/{channel['id']}/code.svg")
+        assert image.headers["content-type"] == "image/svg+xml"
+
+        exported = client.get("/dashboard/export", params={"table": "channels", "format": "csv"})
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert "Poster A" in exported.text
+        workbook = client.get(
+            "/dashboard/export",
+            params={"table": "series", "format": "xlsx", "channel_id": channel["id"]},
+        )
+        assert workbook.content.startswith(b"PK")
+
+        client.post("/dashboard/logout", data={})
+        client.cookies.clear()
+        assert client.get("/dashboard/").status_code == 303
+
+
+def test_forms_need_the_session_token(stack: Stack, browser_like: httpx.Client) -> None:
+    with browser_like as client:
+        _login(client)
+        refused = client.post("/dashboard/channels", data={"name": "Sneaky", "csrf": "bad"})
+        assert refused.status_code == 403
+        page = client.get("/dashboard/channels/new")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        made = client.post(
+            "/dashboard/channels",
+            data={"name": "Shop", "kind": "temporary", "expire_days": "7", "csrf": token[1]},
+        )
+        assert made.status_code == 303
+        bad = client.post(
+            "/dashboard/channels", data={"name": "Shop", "csrf": token[1], "kind": "permanent"}
+        )
+        assert bad.status_code == 422
+        assert "already exists" in bad.text
+    names = [c.name for c in stack.ws.channels.list_channels(stack.account.id)]
+    assert names == ["Shop"]
+
+
+def test_static_files(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.base_url) as client:
+        css = client.get("/static/dashboard.css")
+        assert css.status_code == 200
+        assert css.headers["content-type"].startswith("text/css")
+        chart = client.get("/static/vendor/chart.umd.min.js")
+        assert chart.status_code == 200, "run the build (pip install -e .) to fetch Chart.js"
+        assert chart.headers["content-type"].startswith("text/javascript")
+        assert b"Chart" in chart.content
+        for escape in ("/static/..%2F..%2Fsettings.py", "/static/%2e%2e/app.py", "/static/nope"):
+            assert client.get(escape).status_code == 404

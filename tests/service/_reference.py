@@ -1,0 +1,120 @@
+"""The metrics of docs/metrics.md computed the obvious way, in Python, from the event list.
+
+Deliberately naive (quadratic, no SQL, no shared code with the service) so that it is easy
+to check against the document by reading.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ._world import Event
+
+SCANS = ("subscribe_scan", "scan")
+FOLLOWS = ("subscribe_scan", "subscribe")
+
+
+def metrics(
+    log: list[Event], account_id: int, start_s: int, end_s: int, scope: set[int] | None
+) -> dict[str, int]:
+    """The six metrics of the account (``scope`` None) or of the channels in ``scope``."""
+    return metrics_where(log, account_id, lambda t: start_s <= t < end_s, scope)
+
+
+def metrics_where(
+    log: list[Event], account_id: int, counted: Callable[[int], bool], scope: set[int] | None
+) -> dict[str, int]:
+    """The metrics of the events whose ``create_time`` is ``counted``; history is all of log."""
+    mine = [e for e in log if e.account_id == account_id]
+    window = [e for e in mine if counted(e.create_time)]
+    if scope is not None:
+        window = [e for e in window if e.channel_id is not None and e.channel_id in scope]
+
+    def has_earlier_follow(event: Event) -> bool:
+        return any(
+            other.openid == event.openid
+            and other.kind in FOLLOWS
+            and (other.create_time, other.id) < (event.create_time, event.id)
+            for other in mine
+        )
+
+    scans = [e for e in window if e.kind in SCANS]
+    follows = [e for e in window if e.kind in FOLLOWS]
+    new = sum(1 for e in follows if not has_earlier_follow(e))
+    returning = len(follows) - new
+    unfollows = sum(1 for e in window if e.kind == "unsubscribe")
+    return {
+        "scans": len(scans),
+        "unique_scanners": len({e.openid for e in scans}),
+        "new_followers": new,
+        "returning_followers": returning,
+        "unfollows": unfollows,
+        "net_followers": new + returning - unfollows,
+    }
+
+
+def _local(t: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(t, tz)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+
+
+def bucket_starts(start_s: int, end_s: int, tz: ZoneInfo, granularity: str) -> list[int]:
+    """Start instants of every bucket touching ``[start_s, end_s)``, plus the end of the last."""
+    first, last = _local(start_s, tz), _local(end_s - 1, tz)
+    if granularity == "hour":
+        starts = [int(first.replace(minute=0, second=0).timestamp())]
+        while starts[-1] < end_s:
+            starts.append(starts[-1] + 3600)
+        return starts
+    if granularity == "month":
+        months = [(first.year, first.month)]
+        while months[-1] <= (last.year, last.month):
+            year, month = months[-1]
+            months.append((year + 1, 1) if month == 12 else (year, month + 1))
+        return [_midnight(date(year, month, 1), tz) for year, month in months]
+    step = 7 if granularity == "week" else 1
+    day = first.date() - timedelta(days=first.weekday() if granularity == "week" else 0)
+    days = [day]
+    while days[-1] <= last.date():
+        days.append(days[-1] + timedelta(days=step))
+    return [_midnight(d, tz) for d in days]
+
+
+def bucket_key(t: int, tz: ZoneInfo, granularity: str) -> object:
+    """The bucket of instant ``t``, read off its local wall-clock time."""
+    local = _local(t, tz)
+    if granularity == "hour":
+        return int(local.replace(minute=0, second=0).timestamp())
+    if granularity == "day":
+        return local.date()
+    if granularity == "week":
+        return local.isocalendar()[:2]
+    return (local.year, local.month)
+
+
+def series(
+    log: list[Event],
+    account_id: int,
+    start_s: int,
+    end_s: int,
+    scope: set[int] | None,
+    tz: ZoneInfo,
+    granularity: str,
+) -> list[tuple[int, int, dict[str, int]]]:
+    """``[(bucket start, bucket end, metrics)]`` zero-filled over the window."""
+    starts = bucket_starts(start_s, end_s, tz, granularity)
+    result = []
+    for lo, hi in itertools.pairwise(starts):
+        label = bucket_key(lo, tz, granularity)
+
+        def counted(t: int, label: object = label) -> bool:
+            return start_s <= t < end_s and bucket_key(t, tz, granularity) == label
+
+        result.append((lo, hi, metrics_where(log, account_id, counted, scope)))
+    return result

@@ -1,0 +1,90 @@
+"""Direct reads and writes of the store for assertions and setup in the webhook tests."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Engine, RowMapping, func, select
+
+from wxqr.store import tables as t
+
+
+def account_id(engine: Engine, appid: str) -> int:
+    with engine.connect() as conn:
+        value = conn.execute(select(t.accounts.c.id).where(t.accounts.c.appid == appid)).scalar()
+    assert isinstance(value, int)
+    return value
+
+
+def add_channel(
+    engine: Engine,
+    appid: str,
+    name: str,
+    *,
+    reply: dict[str, Any] | None = None,
+    follower_tags: list[str] | None = None,
+) -> int:
+    now = int(time.time())
+    with engine.begin() as conn:
+        result = conn.execute(
+            t.channels.insert().values(
+                account_id=account_id(engine, appid),
+                name=name,
+                tags=[],
+                reply=reply,
+                follower_tags=follower_tags or [],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def add_scene(
+    engine: Engine,
+    appid: str,
+    scene: str,
+    *,
+    channel_id: int | None = None,
+    reply: dict[str, Any] | None = None,
+) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            t.scenes.insert().values(
+                account_id=account_id(engine, appid),
+                channel_id=channel_id,
+                scene=scene,
+                scene_type="id" if scene.isdigit() else "str",
+                qr_kind="permanent",
+                reply=reply,
+                created_at=int(time.time()),
+            )
+        )
+        key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def events(engine: Engine) -> list[RowMapping]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(t.events).order_by(t.events.c.id)).mappings())
+
+
+def follower(engine: Engine, openid: str) -> RowMapping | None:
+    with engine.connect() as conn:
+        query = select(t.followers).where(t.followers.c.openid == openid)
+        return conn.execute(query).mappings().first()
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        value = conn.execute(select(func.count()).select_from(table)).scalar()
+    return int(value or 0)
+
+
+def jobs(engine: Engine) -> list[RowMapping]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(t.jobs).order_by(t.jobs.c.id)).mappings())
