@@ -245,3 +245,16 @@ def test_metrics_value_has_exactly_the_six_names() -> None:
     assert metrics.net_followers == -1
     with pytest.raises(ValueError, match="net_followers"):
         Metrics(1, 1, 1, 0, 0, 5)
+
+
+def test_the_package_exports_exactly_its_public_names() -> None:
+    import inspect
+
+    import wxqr.service.stats as stats
+
+    public = {
+        name
+        for name, value in vars(stats).items()
+        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
+    }
+    assert set(stats.__all__) == public

@@ -40,6 +40,7 @@ __all__ = [
     "FOLLOW_KINDS",
     "SCAN_KINDS",
     "Scope",
+    "key_values",
     "metric_query",
     "metrics_of",
     "orphan_query",
