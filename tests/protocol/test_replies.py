@@ -15,6 +15,7 @@ from wxqr.protocol import (
     parse_fields,
     parse_reply,
     render_reply,
+    reply_to_json,
 )
 
 
@@ -94,3 +95,12 @@ def test_news_article_count_is_limited(count: int) -> None:
 def test_parse_reply_refuses_non_replies(xml: str, message: str) -> None:
     with pytest.raises(MalformedPush, match=message):
         parse_reply(xml)
+
+
+def test_json_form_of_each_reply() -> None:
+    assert reply_to_json(TextReply("hi")) == {"type": "text", "content": "hi"}
+    assert reply_to_json(ImageReply("m")) == {"type": "image", "media_id": "m"}
+    assert reply_to_json(NewsReply((Article("t", "d", "p", "u"),))) == {
+        "type": "news",
+        "articles": [{"title": "t", "description": "d", "pic_url": "p", "url": "u"}],
+    }

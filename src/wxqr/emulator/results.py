@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wxqr.protocol import Article, ImageReply, NewsReply, PushQuery, Reply, TextReply
+from wxqr.protocol import reply_to_json as protocol_reply_to_json
 
 __all__ = [
     "SERVICE_UNAVAILABLE",
@@ -25,19 +26,7 @@ SERVICE_UNAVAILABLE = "该公众号暂时无法提供服务"
 
 
 def reply_to_json(reply: Reply | None) -> dict[str, Any] | None:
-    if reply is None:
-        return None
-    if isinstance(reply, TextReply):
-        return {"type": "text", "content": reply.content}
-    if isinstance(reply, ImageReply):
-        return {"type": "image", "media_id": reply.media_id}
-    return {
-        "type": "news",
-        "articles": [
-            {"title": a.title, "description": a.description, "pic_url": a.pic_url, "url": a.url}
-            for a in reply.articles
-        ],
-    }
+    return None if reply is None else protocol_reply_to_json(reply)
 
 
 def reply_from_json(data: dict[str, Any] | None) -> Reply | None:

@@ -61,6 +61,7 @@ from ._replies import (
     cdata,
     parse_reply,
     render_reply,
+    reply_to_json,
 )
 from ._signature import (
     check_timestamp,
@@ -123,6 +124,7 @@ __all__ = [
     "parse_reply",
     "push_from_fields",
     "render_reply",
+    "reply_to_json",
     "seal_push",
     "seal_reply",
     "show_url",

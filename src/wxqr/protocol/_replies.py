@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._errors import MalformedPush
 from ._xml import DEFAULT_MAX_BYTES, parse_fields
@@ -19,6 +20,7 @@ __all__ = [
     "cdata",
     "parse_reply",
     "render_reply",
+    "reply_to_json",
 ]
 
 SUCCESS = "success"
@@ -58,6 +60,23 @@ class NewsReply:
 
 
 Reply = TextReply | ImageReply | NewsReply
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """The JSON form of a reply: ``{"type": "text", "content": …}``,
+    ``{"type": "image", "media_id": …}`` or ``{"type": "news", "articles": [{"title",
+    "description", "pic_url", "url"}, …]}`` — what the store keeps and APIs show."""
+    if isinstance(reply, TextReply):
+        return {"type": "text", "content": reply.content}
+    if isinstance(reply, ImageReply):
+        return {"type": "image", "media_id": reply.media_id}
+    return {
+        "type": "news",
+        "articles": [
+            {"title": a.title, "description": a.description, "pic_url": a.pic_url, "url": a.url}
+            for a in reply.articles
+        ],
+    }
 
 
 def _body(reply: Reply) -> tuple[str, str]:

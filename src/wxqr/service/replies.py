@@ -29,6 +29,7 @@ from wxqr.protocol import (
     Reply,
     TextReply,
     render_reply,
+    reply_to_json,
     seal_reply,
 )
 
@@ -96,17 +97,7 @@ def parse_reply_spec(value: object) -> Reply:
 
 def reply_spec(reply: Reply) -> dict[str, Any]:
     """The JSON form of ``reply`` (what the store keeps); inverse of :func:`parse_reply_spec`."""
-    if isinstance(reply, TextReply):
-        return {"type": "text", "content": reply.content}
-    if isinstance(reply, ImageReply):
-        return {"type": "image", "media_id": reply.media_id}
-    return {
-        "type": "news",
-        "articles": [
-            {"title": a.title, "description": a.description, "pic_url": a.pic_url, "url": a.url}
-            for a in reply.articles
-        ],
-    }
+    return reply_to_json(reply)
 
 
 def _fill(text: str, scene: str, openid: str) -> str:
