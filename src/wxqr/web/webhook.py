@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -103,6 +103,9 @@ class Webhook:
             return _text(403, "forbidden")
         except BodyTooLarge:
             return _text(413, "body too large")
+        except ClientDisconnect:
+            # WeChat gave up before sending the whole body: nothing was stored, it retries.
+            return _text(400, "client disconnected")
         except (MalformedPush, DecryptError) as exc:
             log.info("bad push for %s: %s", keys.appid, exc)
             return _text(400, "bad request")
