@@ -6,7 +6,9 @@ For SQLite and (with ``--pg-url`` or ``WXQR_TEST_POSTGRES_URL``) PostgreSQL it d
 over loopback, for a fixed time, with signed subscribe/SCAN pushes from many openids:
 
 * wxqr — ``/wechat/{appid}`` of wxqr's app on uvicorn (one process, group commit);
-* (a) bare — ``/bare/{appid}`` on the same server: checks the signature, answers success;
+* (a) bare — ``/bare/{appid}`` on the same server, served the way the webhook is (plain
+  ASGI in front of FastAPI): checks the signature, reads the body, answers success;
+* (a') bare route — the same work as an ordinary FastAPI route, behind its middleware;
 * (b) flask — Flask on gunicorn (4 sync workers), wechatpy's parser, one SQLAlchemy ORM
   insert (one transaction) per push.
 
@@ -114,7 +116,13 @@ class Event(Base):
 
 
 def serve_wxqr(database_url: str, port: int) -> None:
-    """wxqr's app plus the bare endpoint (a), on uvicorn with uvloop and httptools."""
+    """wxqr's app plus the bare endpoints (a), on uvicorn with uvloop and httptools.
+
+    ``/bare/{appid}`` is served the way wxqr serves its webhook (a plain ASGI handler in
+    front of FastAPI, the same query, body and account-cache helpers): the strict ceiling
+    of wxqr's own path. ``/bare-route/{appid}`` is the same work as an ordinary route
+    behind FastAPI's routing and middleware, for comparison.
+    """
     import uvicorn
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse, Response
@@ -123,12 +131,13 @@ def serve_wxqr(database_url: str, port: int) -> None:
     from wxqr.protocol import InvalidSignature, verify_signature
     from wxqr.settings import Settings
     from wxqr.web.app import create_app
+    from wxqr.web.webhook import parse_query, read_body
 
     settings = Settings(database_url=database_url, worker_enabled=False)
     app = create_app(settings)
     ingest = app.state.ingest
 
-    async def bare(request: Request) -> Response:
+    async def bare_route(request: Request) -> Response:
         known = await ingest.account(request.path_params["appid"])
         if known is None:
             return PlainTextResponse("unknown account", status_code=404)
@@ -145,9 +154,44 @@ def serve_wxqr(database_url: str, port: int) -> None:
         await request.body()
         return PlainTextResponse("success")
 
-    app.router.routes.insert(0, Route("/bare/{appid}", bare, methods=["POST"]))
+    async def answer(send: Any, status: int, body: bytes) -> None:
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", b"%d" % len(body)),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        hit, known = ingest.cached_account(scope["path"].rsplit("/", 1)[1])
+        if not hit:
+            known = await ingest.account(scope["path"].rsplit("/", 1)[1])
+        if known is None:
+            await answer(send, 404, b"unknown account")
+            return
+        params = parse_query(scope["query_string"])
+        try:
+            verify_signature(
+                known.keys.token,
+                params.get("timestamp", ""),
+                params.get("nonce", ""),
+                params.get("signature", ""),
+            )
+        except InvalidSignature:
+            await answer(send, 403, b"forbidden")
+            return
+        await read_body(scope, receive, settings.max_body_bytes)
+        await answer(send, 200, b"success")
+
+    async def server(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/bare/"):
+            await bare(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    app.router.routes.insert(0, Route("/bare-route/{appid}", bare_route, methods=["POST"]))
     uvicorn.run(
-        app,
+        server,
         host="127.0.0.1",
         port=port,
         loop="uvloop",
@@ -517,12 +561,19 @@ def bench_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[R
         with _server(command, {}, port, "/healthz"):
             time.sleep(0.5)
             base = f"http://127.0.0.1:{port}"
-            wxqr_load = load(f"{base}/wechat/{APPID}", args.duration, args.connections, threads)
-            time.sleep(1.0)  # let the last batch commit
-            total, distinct = _count(url, "events", "dedup_key")
-            rows.append(Row(kind, "wxqr", wxqr_load, distinct, total - distinct))
-            bare = load(f"{base}/bare/{APPID}", args.duration, args.connections, threads)
-            rows.append(Row(kind, "(a) bare endpoint", bare, None, None))
+            if "wxqr" in args.stacks:
+                wxqr_load = load(f"{base}/wechat/{APPID}", args.duration, args.connections, threads)
+                time.sleep(1.0)  # let the last batch commit
+                total, distinct = _count(url, "events", "dedup_key")
+                rows.append(Row(kind, "wxqr", wxqr_load, distinct, total - distinct))
+            if "bare" in args.stacks.split(","):
+                bare = load(f"{base}/bare/{APPID}", args.duration, args.connections, threads)
+                rows.append(Row(kind, "(a) bare endpoint", bare, None, None))
+            if "bare-route" in args.stacks.split(","):
+                route = load(f"{base}/bare-route/{APPID}", args.duration, args.connections, threads)
+                rows.append(Row(kind, "(a') bare FastAPI route", route, None, None))
+    if "flask" not in args.stacks:
+        return rows
     with _database(kind, workdir, args.pg_url, "flask") as url:
         env = {"BENCH_FLASK_DB": url, "PYTHONPATH": str(HERE)}
         subprocess.run(
@@ -585,11 +636,15 @@ def print_table(rows: list[Row], args: argparse.Namespace) -> None:
     print()
     for database in dict.fromkeys(r.database for r in rows):
         by = {r.stack: r for r in rows if r.database == database}
+        if not {"wxqr", "(a) bare endpoint", "(b) flask+gunicorn"} <= set(by):
+            continue
         wxqr, bare, flask = by["wxqr"], by["(a) bare endpoint"], by["(b) flask+gunicorn"]
+        route = by.get("(a') bare FastAPI route")
+        versus_route = f" ({wxqr.load.rate / route.load.rate:.0%} of (a'))" if route else ""
         print(
-            f"{database}: wxqr = {wxqr.load.rate / bare.load.rate:.0%} of (a) (target >= 60%), "
-            f"{wxqr.load.rate / max(flask.load.rate, 1):.1f}x (b) (target >= 3x), "
-            f"p99 {wxqr.load.p99_ms:.1f} ms (target < 100 ms)"
+            f"{database}: wxqr = {wxqr.load.rate / bare.load.rate:.0%} of (a){versus_route} "
+            f"(target >= 60%), {wxqr.load.rate / max(flask.load.rate, 1):.1f}x (b) "
+            f"(target >= 3x), p99 {wxqr.load.p99_ms:.1f} ms (target < 100 ms)"
         )
 
 
@@ -604,6 +659,11 @@ def main() -> None:
     parser.add_argument("--flask-workers", type=int, default=4)
     parser.add_argument("--pg-url", default=os.environ.get("WXQR_TEST_POSTGRES_URL"))
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--stacks",
+        default="wxqr,bare,bare-route,flask",
+        help="which of wxqr,bare,bare-route,flask to run",
+    )
     parser.add_argument(
         "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
     )

@@ -124,6 +124,9 @@ class Settings:
     cache_ttl_seconds: float = 5.0
     # Keep the plaintext XML of every push in events.raw_xml.
     store_raw_xml: bool = True
+    # Where group commit runs: "process" (a child process, the second core) or "thread"
+    # (a thread of the serving process; always used for an in-memory SQLite database).
+    ingest_writer: str = "process"
     # SQLite only: synchronous pragma of the ingest writer (FULL = durable on power loss).
     sqlite_synchronous: str = "FULL"
     # Python's GIL switch interval while serving: the writer thread gets the GIL back
@@ -149,6 +152,9 @@ class Settings:
             raise SettingsError(
                 f"WXQR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, got {sync!r}"
             )
+        writer = _text(env, "WXQR_INGEST_WRITER", "process").lower()
+        if writer not in {"process", "thread"}:
+            raise SettingsError(f"WXQR_INGEST_WRITER must be process or thread, got {writer!r}")
         return cls(
             database_url=normalize_url(_text(env, "WXQR_DATABASE_URL", DEFAULT_DATABASE_URL)),
             host=_text(env, "WXQR_HOST", "127.0.0.1"),
@@ -159,6 +165,7 @@ class Settings:
             batch_max=_int(env, "WXQR_BATCH_MAX", 1000, minimum=1),
             cache_ttl_seconds=_float(env, "WXQR_CACHE_TTL_SECONDS", 5.0),
             store_raw_xml=_bool(env, "WXQR_STORE_RAW_XML", True),
+            ingest_writer=writer,
             sqlite_synchronous=sync,
             gil_switch_interval=_float(env, "WXQR_GIL_SWITCH_INTERVAL", 0.0005),
             worker_enabled=_bool(env, "WXQR_WORKER", True),

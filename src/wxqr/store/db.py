@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_DATABASE_URL", "database_url_from_env", "make_engine", "normalize_url"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "database_url_from_env",
+    "is_memory_database",
+    "make_engine",
+    "normalize_url",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///wxqr.sqlite3"
 
@@ -19,6 +25,15 @@ def normalize_url(url: str) -> str:
     if url.startswith(("postgres://", "postgresql://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def is_memory_database(url: str) -> bool:
+    """True for an in-memory SQLite database (one process only: no writer process)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return database in ("", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 def database_url_from_env() -> str:

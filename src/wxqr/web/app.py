@@ -28,14 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
-from wxqr.service.ingest import IngestOptions, IngestService
+from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.settings import Settings
-from wxqr.store.db import make_engine
+from wxqr.store.db import is_memory_database, make_engine
 from wxqr.store.engines import make_writer_engine
-from wxqr.web.webhook import webhook_routes
+from wxqr.web.webhook import Receive, Scope, Send, WebhookApp
 
-__all__ = ["OPTIONAL_ROUTERS", "create_app", "create_app_from_env"]
+__all__ = ["OPTIONAL_ROUTERS", "WxqrApp", "create_app", "create_app_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,31 @@ def _include_optional_routers(app: FastAPI) -> None:
             log.debug("%s has no router; not included", name)
 
 
+class WxqrApp(FastAPI):
+    """FastAPI with the webhook in front of its routing and middleware (ADR 0003).
+
+    Every HTTP request goes first to :attr:`webhook`, which answers ``/wechat`` and
+    ``/wechat/{appid}`` itself and hands every other path to FastAPI.
+    """
+
+    webhook: WebhookApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.webhook is not None and scope["type"] == "http":
+            await self.webhook(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def serve_framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's own handling (routing, middleware): the webhook's fallback."""
+        await super().__call__(scope, receive, send)
+
+
 async def _healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> WxqrApp:
     """Build the app. ``engine`` (default: one for ``settings.database_url``) is not
     disposed by the app when given; the group-commit writer gets an engine of its own."""
     settings = settings or Settings.from_env()
@@ -71,7 +91,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     writer_url = (
         settings.database_url if own_engine else engine.url.render_as_string(hide_password=False)
     )
-    writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
+    writer_process: WriterConfig | None = None
+    writer_engine: Engine | None = None
+    if settings.ingest_writer == "process" and not is_memory_database(writer_url):
+        writer_process = WriterConfig(
+            database_url=writer_url,
+            synchronous=settings.sqlite_synchronous,
+            batch_max=settings.batch_max,
+            cache_ttl_seconds=settings.cache_ttl_seconds,
+        )
+    else:
+        writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
     ingest = IngestService(
         engine,
         IngestOptions(
@@ -82,6 +112,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             fetch_user_info=settings.fetch_user_info,
         ),
         writer_engine=writer_engine,
+        writer_process=writer_process,
         env_account=settings.env_account,
     )
     worker: JobWorker | None = None
@@ -101,7 +132,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             # default 5 ms switch interval each call would wait for the busy event loop.
             sys.setswitchinterval(settings.gil_switch_interval)
         await anyio.to_thread.run_sync(ingest.sync_env_account)
-        ingest.writer.start()
+        await anyio.to_thread.run_sync(ingest.writer.start)
         if worker is not None:
             worker.start()
         try:
@@ -109,8 +140,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         finally:
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
-            await anyio.to_thread.run_sync(ingest.close)
-            writer_engine.dispose()
+            await ingest.aclose()
+            if writer_engine is not None:
+                writer_engine.dispose()
             if worker_engine is not None:
                 worker_engine.dispose()
             if own_engine:
@@ -118,7 +150,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # The REST API's OpenAPI document; its docs page (self-hosted Swagger UI, no CDN) is
     # served by wxqr.web.api at /api/v1/docs, so FastAPI's CDN-based pages are off.
-    app = FastAPI(
+    app = WxqrApp(
         title="wxqr",
         version=__version__,
         lifespan=lifespan,
@@ -130,15 +162,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.ingest = ingest
     app.state.worker = worker
-    for route in webhook_routes(
-        ingest, max_age=settings.push_max_age_seconds, max_body=settings.max_body_bytes
-    ):
-        app.router.routes.append(route)
+    app.webhook = WebhookApp(
+        ingest,
+        app.serve_framework,
+        max_age=settings.push_max_age_seconds,
+        max_body=settings.max_body_bytes,
+    )
     app.add_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     _include_optional_routers(app)
     return app
 
 
-def create_app_from_env() -> FastAPI:
+def create_app_from_env() -> WxqrApp:
     """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers)."""
     return create_app(Settings.from_env())

@@ -2,18 +2,22 @@
 
 Status codes: 200 ``success`` or a passive reply once the push is durable; 403 a bad
 signature or a stale timestamp; 400 malformed, hostile or undecryptable XML; 404 an
-unknown account; 413 a body over the limit (refused before it is read whole); 503 the
-push could not be made durable in time (WeChat retries). Nothing is stored unless the
-answer is 200.
+unknown account; 405 another method; 413 a body over the limit (refused before it is
+read whole); 503 the push could not be made durable in time (WeChat retries). Nothing is
+stored unless the answer is 200.
+
+This is the hot path of the whole system (a QR code on a TV show brings thousands of
+scans a second), so it is a plain ASGI application that the app factory puts in front of
+FastAPI's routing and middleware (see ADR 0003): it reads the query string, the body and
+the account cache directly, and sends its answer in two ASGI messages.
 """
 
 from __future__ import annotations
 
 import logging
-
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_plus
 
 from wxqr.protocol import (
     DecryptError,
@@ -26,56 +30,190 @@ from wxqr.protocol import (
 )
 from wxqr.service.ingest import IngestService, IngestUnavailable, KnownAccount
 
-__all__ = ["BodyTooLarge", "read_body", "webhook_routes"]
+__all__ = ["BodyTooLarge", "WebhookApp", "parse_query", "webhook_appid"]
 
 log = logging.getLogger(__name__)
 
-_XML = "application/xml; charset=utf-8"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_TEXT = b"text/plain; charset=utf-8"
+_XML = b"application/xml; charset=utf-8"
+_PREFIX = "/wechat"
+_NOT_WEBHOOK = "\x00"
 
 
 class BodyTooLarge(Exception):
     """The request body is larger than the configured limit."""
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+class ClientGone(Exception):
+    """The client disconnected before the whole body arrived."""
+
+
+def webhook_appid(path: str) -> str | None:
+    """The appid a webhook path names: ``/wechat`` gives "" (the single account),
+    ``/wechat/{appid}`` the appid, anything else None."""
+    if not path.startswith(_PREFIX):
+        return None
+    rest = path[len(_PREFIX) :]
+    if rest in ("", "/"):
+        return ""
+    if rest[0] != "/" or "/" in rest[1:].rstrip("/"):
+        return None
+    return rest[1:].rstrip("/") or ""
+
+
+def parse_query(raw: bytes) -> dict[str, str]:
+    """The query string as a dict (the last of repeated names wins, like Starlette's)."""
+    params: dict[str, str] = {}
+    if not raw:
+        return params
+    text = raw.decode("latin-1")
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        if "%" in pair or "+" in pair:
+            name, value = unquote_plus(name), unquote_plus(value)
+        params[name] = value
+    return params
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The body, read at most ``limit`` bytes far: a larger one raises :class:`BodyTooLarge`."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit():
-        if int(declared) > limit:
-            raise BodyTooLarge
-        return await request.body()  # the server reads no more than Content-Length
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
+    declared = _content_length(scope)
+    if declared is not None and declared > limit:
+        raise BodyTooLarge
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientGone
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
         if len(body) > limit:
             raise BodyTooLarge
-    return bytes(body)
+        return bytes(body)
+    parts = bytearray(body)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        parts += message.get("body", b"")
+        if len(parts) > limit:
+            raise BodyTooLarge
+        if not message.get("more_body", False):
+            return bytes(parts)
 
 
-def _text(status: int, text: str) -> Response:
-    return PlainTextResponse(text, status_code=status)
+async def _answer(
+    send: Send, status: int, body: bytes, content_type: bytes = _TEXT, *, allow: bytes = b""
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    if allow:
+        headers.append((b"allow", allow))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-class Webhook:
-    """The endpoint functions, bound to one ingest service and its limits."""
+class WebhookApp:
+    """The webhook as an ASGI application; ``fallback`` serves every other path."""
 
-    def __init__(self, ingest: IngestService, *, max_age: float, max_body: int) -> None:
+    def __init__(
+        self,
+        ingest: IngestService,
+        fallback: Callable[[Scope, Receive, Send], Awaitable[None]],
+        *,
+        max_age: float,
+        max_body: int,
+    ) -> None:
         self._ingest = ingest
+        self._fallback = fallback
         self._max_age = max_age
         self._max_body = max_body
 
-    async def _account(self, request: Request) -> KnownAccount | None:
-        appid = request.path_params.get("appid")
-        return await self._ingest.account(appid if isinstance(appid, str) else None)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._fallback(scope, receive, send)
+            return
+        path = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        appid = webhook_appid(path)
+        if appid is None:
+            await self._fallback(scope, receive, send)
+            return
+        try:
+            await self._serve(scope, receive, send, appid or None)
+        except Exception:
+            log.exception("the webhook failed on %s %s", scope["method"], path)
+            await _answer(send, 500, b"internal error")
 
-    async def get(self, request: Request) -> Response:
-        known = await self._account(request)
+    async def _account(self, appid: str | None) -> KnownAccount | None:
+        hit, known = self._ingest.cached_account(appid)
+        if hit:
+            return known
+        return await self._ingest.account(appid)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, appid: str | None) -> None:
+        method = scope["method"]
+        if method not in ("GET", "POST"):
+            await _answer(send, 405, b"method not allowed", allow=b"GET, POST")
+            return
+        known = await self._account(appid)
         if known is None:
-            return _text(404, "unknown account")
-        params = request.query_params
+            await _answer(send, 404, b"unknown account")
+            return
+        params = parse_query(scope["query_string"])
+        if method == "GET":
+            await self._handshake(send, known, params)
+            return
+        query = PushQuery.from_params(params)
+        keys = known.keys
+        try:
+            verify_signature(keys.token, query.timestamp, query.nonce, query.signature)
+            body = await read_body(scope, receive, self._max_body)
+            opened = open_push(body, query, keys, max_age=self._max_age, max_bytes=self._max_body)
+            answer = await self._ingest.handle(known, opened)
+        except (InvalidSignature, StalePush) as exc:
+            log.info("refused a push for %s: %s", keys.appid, type(exc).__name__)
+            await _answer(send, 403, b"forbidden")
+            return
+        except BodyTooLarge:
+            await _answer(send, 413, b"body too large")
+            return
+        except ClientGone:
+            # WeChat gave up before sending the whole body: nothing was stored, it retries.
+            await _answer(send, 400, b"client disconnected")
+            return
+        except (MalformedPush, DecryptError) as exc:
+            log.info("bad push for %s: %s", keys.appid, exc)
+            await _answer(send, 400, b"bad request")
+            return
+        except IngestUnavailable as exc:
+            log.warning("push for %s not recorded in time: %s", keys.appid, exc)
+            await _answer(send, 503, b"try again")
+            return
+        if answer == "success":
+            await _answer(send, 200, b"success")
+        else:
+            await _answer(send, 200, answer.encode("utf-8"), _XML)
+
+    @staticmethod
+    async def _handshake(send: Send, known: KnownAccount, params: dict[str, str]) -> None:
         echostr = params.get("echostr")
         if echostr is None:
-            return _text(400, "echostr is missing")
+            await _answer(send, 400, b"echostr is missing")
+            return
         try:
             verify_signature(
                 known.keys.token,
@@ -84,45 +222,6 @@ class Webhook:
                 params.get("signature", ""),
             )
         except InvalidSignature:
-            return _text(403, "invalid signature")
-        return _text(200, echostr)
-
-    async def post(self, request: Request) -> Response:
-        known = await self._account(request)
-        if known is None:
-            return _text(404, "unknown account")
-        query = PushQuery.from_params(request.query_params)
-        keys = known.keys
-        try:
-            verify_signature(keys.token, query.timestamp, query.nonce, query.signature)
-            body = await read_body(request, self._max_body)
-            opened = open_push(body, query, keys, max_age=self._max_age, max_bytes=self._max_body)
-            answer = await self._ingest.handle(known, opened)
-        except (InvalidSignature, StalePush) as exc:
-            log.info("refused a push for %s: %s", keys.appid, type(exc).__name__)
-            return _text(403, "forbidden")
-        except BodyTooLarge:
-            return _text(413, "body too large")
-        except ClientDisconnect:
-            # WeChat gave up before sending the whole body: nothing was stored, it retries.
-            return _text(400, "client disconnected")
-        except (MalformedPush, DecryptError) as exc:
-            log.info("bad push for %s: %s", keys.appid, exc)
-            return _text(400, "bad request")
-        except IngestUnavailable as exc:
-            log.warning("push for %s not recorded in time: %s", keys.appid, exc)
-            return _text(503, "try again")
-        if answer == "success":
-            return _text(200, answer)
-        return Response(answer, status_code=200, media_type=_XML)
-
-
-def webhook_routes(ingest: IngestService, *, max_age: float, max_body: int) -> list[Route]:
-    """The four webhook routes (two paths, GET and POST)."""
-    hook = Webhook(ingest, max_age=max_age, max_body=max_body)
-    return [
-        Route("/wechat/{appid}", hook.get, methods=["GET"], include_in_schema=False),
-        Route("/wechat/{appid}", hook.post, methods=["POST"], include_in_schema=False),
-        Route("/wechat", hook.get, methods=["GET"], include_in_schema=False),
-        Route("/wechat", hook.post, methods=["POST"], include_in_schema=False),
-    ]
+            await _answer(send, 403, b"invalid signature")
+            return
+        await _answer(send, 200, echostr.encode("utf-8"))

@@ -24,14 +24,17 @@ from ._model import (
     event_kind,
     incoming_push,
 )
+from ._process import ProcessWriter, WriterConfig
+from ._recorder import BatchRecorder
 from ._service import IngestOptions, IngestService
-from ._writer import GroupCommitWriter, IngestUnavailable, Pending
+from ._writer import GroupCommitWriter, IngestUnavailable, Pending, PushWriter
 
 __all__ = [
     "JOB_TAG_FOLLOWER",
     "JOB_USER_INFO",
     "KINDS",
     "AccountDirectory",
+    "BatchRecorder",
     "FollowerState",
     "GroupCommitWriter",
     "IncomingPush",
@@ -41,10 +44,13 @@ __all__ = [
     "JobPolicy",
     "KnownAccount",
     "Pending",
+    "ProcessWriter",
+    "PushWriter",
     "Recorded",
     "SceneCatalog",
     "SceneInfo",
     "UnstorablePush",
+    "WriterConfig",
     "apply_event",
     "event_kind",
     "incoming_push",

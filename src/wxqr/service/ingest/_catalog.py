@@ -69,6 +69,11 @@ class SceneCatalog:
         self._entries: dict[tuple[int, str], tuple[float, SceneInfo]] = {}
         self._generation = catalog_generation()
 
+    def clear(self) -> None:
+        """Forget every cached scene (the writer process does so when the serving
+        process's catalog generation changes)."""
+        self._entries.clear()
+
     def _fresh(self) -> None:
         if self._generation != catalog_generation():
             self._entries.clear()

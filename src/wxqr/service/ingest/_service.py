@@ -21,7 +21,8 @@ from ._catalog import SceneCatalog
 from ._directory import AccountDirectory, KnownAccount
 from ._jobs import JobPolicy
 from ._model import IncomingPush, Recorded, incoming_push
-from ._writer import GroupCommitWriter, IngestUnavailable, Pending
+from ._process import ProcessWriter, WriterConfig
+from ._writer import GroupCommitWriter, IngestUnavailable, Pending, PushWriter
 
 __all__ = ["IngestOptions", "IngestService"]
 
@@ -40,8 +41,10 @@ class IngestOptions:
 class IngestService:
     """Records pushes through a group-commit writer and renders the passive answers.
 
-    ``engine`` serves reads (account lookups); ``writer_engine`` (default: ``engine``)
-    the group-commit transactions. Thread-safe; one per process is plenty.
+    ``engine`` serves reads (account lookups). The group-commit transactions run on
+    ``writer_engine`` (default: ``engine``) in a thread of this process, or, when
+    ``writer_process`` is given, in a child process with an engine of its own (see
+    :mod:`._process`). Thread-safe; one per process is plenty.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class IngestService:
         options: IngestOptions | None = None,
         *,
         writer_engine: Engine | None = None,
+        writer_process: WriterConfig | None = None,
         env_account: EnvAccount | None = None,
     ) -> None:
         self.options = options or IngestOptions()
@@ -58,17 +62,29 @@ class IngestService:
         self._env_synced = env_account is None
         self.accounts = AccountDirectory(engine, ttl=self.options.cache_ttl_seconds)
         self.catalog = SceneCatalog(ttl=self.options.cache_ttl_seconds)
-        self.writer = GroupCommitWriter(
-            writer_engine or engine,
-            batch_max=self.options.batch_max,
-            catalog=self.catalog,
-            policy=self._policy,
-        )
+        self.writer: PushWriter
+        if writer_process is not None:
+            self.writer = ProcessWriter(writer_process, policy=self._policy)
+        else:
+            self.writer = GroupCommitWriter(
+                writer_engine or engine,
+                batch_max=self.options.batch_max,
+                catalog=self.catalog,
+                policy=self._policy,
+            )
         self._learnt: set[int] = set()
         self._learn_lock = threading.Lock()
 
     def _policy(self) -> JobPolicy:
         return JobPolicy(self.accounts.wechat_account_ids(), self.options.fetch_user_info)
+
+    def cached_account(self, appid: str | None) -> tuple[bool, KnownAccount | None]:
+        """(hit, account) from memory only, without blocking; on a miss call :meth:`account`."""
+        if not self._env_synced:
+            return False, None
+        if appid is None and self._env_account is not None:
+            appid = self._env_account.appid
+        return self.accounts.cached(appid)
 
     async def account(self, appid: str | None) -> KnownAccount | None:
         """The account of ``appid`` (None: the single-account install's account).
@@ -154,4 +170,9 @@ class IngestService:
         self.accounts.forget()
 
     def close(self) -> None:
+        """Stop the writer once what is queued is written (blocking; not on its loop)."""
         self.writer.close()
+
+    async def aclose(self) -> None:
+        """Stop the writer once what is queued is written (on the serving loop)."""
+        await self.writer.aclose()

@@ -123,7 +123,7 @@ def _unnest_insert(
     (psycopg's executemany sends one statement per row: more client CPU than the server
     spends)."""
     casts = ", ".join(
-        f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in columns
+        f"%b::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in columns
     )
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts})"  # noqa: S608
     if conflict:
@@ -192,11 +192,11 @@ def prefetch(
     pg = _pg(conn)
     key_sql = (
         f"SELECT dedup_key FROM {t.events.name} "  # noqa: S608
-        "WHERE account_id = %s::integer AND dedup_key = ANY(%s::varchar[])"
+        "WHERE account_id = %s::integer AND dedup_key = ANY(%b::varchar[])"
     )
     follower_sql = (
         f"SELECT openid, {', '.join(FOLLOWER_STATE_COLUMNS)} FROM {t.followers.name} "  # noqa: S608
-        "WHERE account_id = %s::integer AND openid = ANY(%s::varchar[])"
+        "WHERE account_id = %s::integer AND openid = ANY(%b::varchar[])"
     )
     with pg.pipeline():
         for account_id in accounts:
