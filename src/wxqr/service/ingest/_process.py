@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 _RESTART_PAUSE = 0.5
 # Batches sent and not answered: the next one waits in the socket while the child commits.
 _MAX_IN_FLIGHT = 2
+# Queue length at which pushes already answered 503 are dropped from the queue.
+_PRUNE_AT = 10_000
 _START_TIMEOUT = 30.0
 # -P: the working directory is not put on sys.path (nothing there can shadow wxqr).
 _CHILD_MAIN = (
@@ -113,6 +115,9 @@ class ProcessWriter:
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
             )
+        except OSError as exc:
+            ours.close()
+            raise RuntimeError(f"the ingest writer process did not start: {exc}") from None
         finally:
             theirs.close()
         try:
@@ -167,8 +172,21 @@ class ProcessWriter:
         seq = next(self._seq)
         self._waiting[seq] = pending
         self._outbox.append((seq, pending))
+        if len(self._outbox) >= _PRUNE_AT:
+            self._prune()
         if self._in_flight < _MAX_IN_FLIGHT:
             self._flush()
+
+    def _prune(self) -> None:
+        """Drop queued pushes whose handlers have given up (a writer stuck on the
+        database must not make the queue grow without bound)."""
+        kept = []
+        for seq, pending in self._outbox:
+            if pending.future.done():
+                self._waiting.pop(seq, None)
+            else:
+                kept.append((seq, pending))
+        self._outbox = kept
 
     def _flush(self) -> None:
         if self._sock is None:
@@ -315,12 +333,13 @@ class ProcessWriter:
         if self._loop is None or self._exited is None:
             self._stop_unattached(timeout)
             return
-        if self._outbox:
-            self._flush()
-        self._write(_STOP)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._exited.wait()
+        if self._sock is not None:  # else the child is being replaced: nothing to wait for
+            if self._outbox:
+                self._flush()
+            self._write(_STOP)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._exited.wait()
         self._unwatch()
         await asyncio.to_thread(self._reap, timeout)
         self._fail_all("the writer is shut down")
