@@ -131,7 +131,7 @@ def serve_wxqr(database_url: str, port: int) -> None:
     from wxqr.protocol import InvalidSignature, verify_signature
     from wxqr.settings import Settings
     from wxqr.web.app import create_app
-    from wxqr.web.webhook import parse_query, read_body
+    from wxqr.web.webhook import parse_query, read_body, send_answer
 
     settings = Settings(database_url=database_url, worker_enabled=False)
     app = create_app(settings)
@@ -154,20 +154,10 @@ def serve_wxqr(database_url: str, port: int) -> None:
         await request.body()
         return PlainTextResponse("success")
 
-    async def answer(send: Any, status: int, body: bytes) -> None:
-        headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", b"%d" % len(body)),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
     async def bare(scope: Any, receive: Any, send: Any) -> None:
-        hit, known = ingest.cached_account(scope["path"].rsplit("/", 1)[1])
-        if not hit:
-            known = await ingest.account(scope["path"].rsplit("/", 1)[1])
+        known = await ingest.account(scope["path"].rsplit("/", 1)[1])
         if known is None:
-            await answer(send, 404, b"unknown account")
+            await send_answer(send, 404, b"unknown account")
             return
         params = parse_query(scope["query_string"])
         try:
@@ -178,10 +168,10 @@ def serve_wxqr(database_url: str, port: int) -> None:
                 params.get("signature", ""),
             )
         except InvalidSignature:
-            await answer(send, 403, b"forbidden")
+            await send_answer(send, 403, b"forbidden")
             return
         await read_body(scope, receive, settings.max_body_bytes)
-        await answer(send, 200, b"success")
+        await send_answer(send, 200, b"success")
 
     async def server(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/bare/"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections.abc import Callable
 
@@ -79,12 +78,6 @@ def test_frames_survive_any_split(payloads: list[bytes], piece: int) -> None:
     for start in range(0, len(stream), piece):
         out.extend(buffer.feed(stream[start : start + piece]))
     assert out == payloads
-
-
-def test_frames_carry_pickled_batches() -> None:
-    request = (3, frozenset({1}), True, [(0, 1.5, (1, "key"))])
-    (payload,) = FrameBuffer().feed(frame(pickle.dumps(request)))
-    assert pickle.loads(payload) == request  # noqa: S301 - bytes made just above
 
 
 @pytest.mark.parametrize(

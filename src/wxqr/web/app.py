@@ -61,14 +61,14 @@ def _include_optional_routers(app: FastAPI) -> None:
 class WxqrApp(FastAPI):
     """FastAPI with the webhook in front of its routing and middleware (ADR 0003).
 
-    Every HTTP request goes first to :attr:`webhook`, which answers ``/wechat`` and
+    Every request goes first to :attr:`webhook`, which answers ``/wechat`` and
     ``/wechat/{appid}`` itself and hands every other path to FastAPI.
     """
 
     webhook: WebhookApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.webhook is not None and scope["type"] == "http":
+        if self.webhook is not None:  # it hands everything but its own paths to FastAPI
             await self.webhook(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)

@@ -30,7 +30,15 @@ from wxqr.protocol import (
 )
 from wxqr.service.ingest import IngestService, IngestUnavailable, KnownAccount
 
-__all__ = ["BodyTooLarge", "WebhookApp", "parse_query", "webhook_appid"]
+__all__ = [
+    "BodyTooLarge",
+    "ClientGone",
+    "WebhookApp",
+    "parse_query",
+    "read_body",
+    "send_answer",
+    "webhook_appid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +122,10 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             return bytes(parts)
 
 
-async def _answer(
+async def send_answer(
     send: Send, status: int, body: bytes, content_type: bytes = _TEXT, *, allow: bytes = b""
 ) -> None:
+    """A whole response in two ASGI messages (text/plain unless told)."""
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
     if allow:
         headers.append((b"allow", allow))
@@ -156,22 +165,16 @@ class WebhookApp:
             await self._serve(scope, receive, send, appid or None)
         except Exception:
             log.exception("the webhook failed on %s %s", scope["method"], path)
-            await _answer(send, 500, b"internal error")
-
-    async def _account(self, appid: str | None) -> KnownAccount | None:
-        hit, known = self._ingest.cached_account(appid)
-        if hit:
-            return known
-        return await self._ingest.account(appid)
+            await send_answer(send, 500, b"internal error")
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, appid: str | None) -> None:
         method = scope["method"]
         if method not in ("GET", "POST"):
-            await _answer(send, 405, b"method not allowed", allow=b"GET, POST")
+            await send_answer(send, 405, b"method not allowed", allow=b"GET, POST")
             return
-        known = await self._account(appid)
+        known = await self._ingest.account(appid)
         if known is None:
-            await _answer(send, 404, b"unknown account")
+            await send_answer(send, 404, b"unknown account")
             return
         params = parse_query(scope["query_string"])
         if method == "GET":
@@ -186,33 +189,33 @@ class WebhookApp:
             answer = await self._ingest.handle(known, opened)
         except (InvalidSignature, StalePush) as exc:
             log.info("refused a push for %s: %s", keys.appid, type(exc).__name__)
-            await _answer(send, 403, b"forbidden")
+            await send_answer(send, 403, b"forbidden")
             return
         except BodyTooLarge:
-            await _answer(send, 413, b"body too large")
+            await send_answer(send, 413, b"body too large")
             return
         except ClientGone:
             # WeChat gave up before sending the whole body: nothing was stored, it retries.
-            await _answer(send, 400, b"client disconnected")
+            await send_answer(send, 400, b"client disconnected")
             return
         except (MalformedPush, DecryptError) as exc:
             log.info("bad push for %s: %s", keys.appid, exc)
-            await _answer(send, 400, b"bad request")
+            await send_answer(send, 400, b"bad request")
             return
         except IngestUnavailable as exc:
             log.warning("push for %s not recorded in time: %s", keys.appid, exc)
-            await _answer(send, 503, b"try again")
+            await send_answer(send, 503, b"try again")
             return
         if answer == "success":
-            await _answer(send, 200, b"success")
+            await send_answer(send, 200, b"success")
         else:
-            await _answer(send, 200, answer.encode("utf-8"), _XML)
+            await send_answer(send, 200, answer.encode("utf-8"), _XML)
 
     @staticmethod
     async def _handshake(send: Send, known: KnownAccount, params: dict[str, str]) -> None:
         echostr = params.get("echostr")
         if echostr is None:
-            await _answer(send, 400, b"echostr is missing")
+            await send_answer(send, 400, b"echostr is missing")
             return
         try:
             verify_signature(
@@ -222,6 +225,6 @@ class WebhookApp:
                 params.get("signature", ""),
             )
         except InvalidSignature:
-            await _answer(send, 403, b"invalid signature")
+            await send_answer(send, 403, b"invalid signature")
             return
-        await _answer(send, 200, echostr.encode("utf-8"))
+        await send_answer(send, 200, echostr.encode("utf-8"))

@@ -7,10 +7,10 @@ batches are written by a child process, on another core:
 * the child is :func:`wxqr.service.ingest._child.main` in a new interpreter, started
   with one end of a socket pair (its configuration, the database URL included, goes
   over the socket, never on the command line) and answering "ready" once its engine is built;
-* handlers queue their push; when the child is idle it goes at once, otherwise the
-  queue fills while the child writes the batch before and goes as one frame when that
-  batch is answered (at most one batch in flight, so batches size themselves to the load
-  and the child works while the loop parses); frames are written without blocking;
+* handlers queue their push; while fewer than two frames are unanswered it goes at once,
+  otherwise the queue fills while the child commits and goes as one frame when a batch
+  is answered (so batches size themselves to the load, and the next batch already waits
+  in the socket when the child finishes one); frames are written without blocking;
 * the child takes every frame waiting (up to ``batch_max`` pushes), records them in one
   transaction (:class:`~._recorder.BatchRecorder`), commits, and answers with one frame;
 * the loop reads the answer and resolves the handlers' futures directly: no thread, no
@@ -45,7 +45,7 @@ from ._child import READY, Answer, FrameBuffer, Request, WriterConfig, frame, it
 from ._jobs import JobPolicy
 from ._model import Recorded
 from ._recorder import IngestUnavailable, Outcome
-from ._writer import Pending
+from ._writer import Pending, resolve
 
 __all__ = ["ProcessWriter", "WriterConfig"]
 
@@ -191,11 +191,9 @@ class ProcessWriter:
     def _flush(self) -> None:
         if self._sock is None:
             return  # a new child is being started: the queue goes to it
+        self._prune()
         taken, self._outbox = self._outbox, []
-        rows = [(seq, p.deadline, item_row(p.item)) for seq, p in taken if not p.future.done()]
-        for seq, pending in taken:
-            if pending.future.done():
-                self._waiting.pop(seq, None)
+        rows = [(seq, p.deadline, item_row(p.item)) for seq, p in taken]
         if not rows:
             return
         policy = self._policy()
@@ -262,19 +260,18 @@ class ProcessWriter:
 
     def _dispatch(self, answer: Answer) -> None:
         committed: list[Recorded] = []
+        pairs: list[tuple[Pending, Outcome]] = []
         for seq, encoded in answer:
-            pending = self._waiting.pop(seq, None)
             outcome: Outcome
             if isinstance(encoded, str):
                 outcome = IngestUnavailable(encoded)
             else:
                 outcome = Recorded(inserted=encoded[0], orphan=encoded[1], scene_info=encoded[2])
                 committed.append(outcome)
-            if pending is not None and not pending.future.done():
-                if isinstance(outcome, IngestUnavailable):
-                    pending.future.set_exception(outcome)
-                else:
-                    pending.future.set_result(outcome)
+            pending = self._waiting.pop(seq, None)
+            if pending is not None:
+                pairs.append((pending, outcome))
+        resolve(pairs)
         if committed:
             self.batches += 1
             self.recorded += len(committed)
@@ -285,9 +282,7 @@ class ProcessWriter:
         waiting, self._waiting = self._waiting, {}
         self._outbox = []
         self._in_flight = 0
-        for pending in waiting.values():
-            if not pending.future.done():
-                pending.future.set_exception(IngestUnavailable(reason))
+        resolve([(pending, IngestUnavailable(reason)) for pending in waiting.values()])
 
     # -- the child going away
 

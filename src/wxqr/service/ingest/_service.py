@@ -78,14 +78,6 @@ class IngestService:
     def _policy(self) -> JobPolicy:
         return JobPolicy(self.accounts.wechat_account_ids(), self.options.fetch_user_info)
 
-    def cached_account(self, appid: str | None) -> tuple[bool, KnownAccount | None]:
-        """(hit, account) from memory only, without blocking; on a miss call :meth:`account`."""
-        if not self._env_synced:
-            return False, None
-        if appid is None and self._env_account is not None:
-            appid = self._env_account.appid
-        return self.accounts.cached(appid)
-
     async def account(self, appid: str | None) -> KnownAccount | None:
         """The account of ``appid`` (None: the single-account install's account).
 

@@ -28,7 +28,7 @@ from ._jobs import JobPolicy
 from ._model import IncomingPush, Recorded
 from ._recorder import BatchRecorder, IngestUnavailable, Outcome
 
-__all__ = ["GroupCommitWriter", "IngestUnavailable", "Pending", "PushWriter", "deliver"]
+__all__ = ["GroupCommitWriter", "IngestUnavailable", "Pending", "PushWriter", "resolve"]
 
 
 @dataclass(slots=True, eq=False)
@@ -55,7 +55,9 @@ class PushWriter(Protocol):
     async def aclose(self, grace: float = 10.0) -> None: ...
 
 
-def _resolve(pairs: list[tuple[Pending, Outcome]]) -> None:
+def resolve(pairs: Sequence[tuple[Pending, Outcome]]) -> None:
+    """Resolve the futures of ``pairs`` (on their loop's thread); a future whose handler
+    has already given up is left alone."""
     for pending, outcome in pairs:
         if pending.future.done():
             continue
@@ -65,15 +67,15 @@ def _resolve(pairs: list[tuple[Pending, Outcome]]) -> None:
             pending.future.set_result(outcome)
 
 
-def deliver(pairs: Sequence[tuple[Pending, Outcome]]) -> None:
-    """Resolve the futures of ``pairs`` on their loops (callable from any thread)."""
+def _deliver(pairs: Sequence[tuple[Pending, Outcome]]) -> None:
+    """:func:`resolve` on each future's loop (from the writer thread)."""
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Pending, Outcome]]] = {}
     for pair in pairs:
         by_loop.setdefault(pair[0].loop, []).append(pair)
     for loop, group in by_loop.items():
         # A closed loop raises RuntimeError: nobody is waiting any more.
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_resolve, group)
+            loop.call_soon_threadsafe(resolve, group)
 
 
 class GroupCommitWriter:
@@ -160,6 +162,6 @@ class GroupCommitWriter:
                 recorded = [o for o in outcomes if isinstance(o, Recorded)]
                 if recorded and self.on_commit is not None:
                     self.on_commit(recorded)
-                deliver(list(zip(live, outcomes, strict=True)))
+                _deliver(list(zip(live, outcomes, strict=True)))
             if stop:
                 return
