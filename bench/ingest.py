@@ -128,6 +128,7 @@ def serve_wxqr(database_url: str, port: int) -> None:
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
+    from wxqr.heap import settle_heap
     from wxqr.protocol import InvalidSignature, verify_signature
     from wxqr.settings import Settings
     from wxqr.web.app import create_app
@@ -180,6 +181,7 @@ def serve_wxqr(database_url: str, port: int) -> None:
             await app(scope, receive, send)
 
     app.router.routes.insert(0, Route("/bare-route/{appid}", bare_route, methods=["POST"]))
+    settle_heap()  # as `wxqr serve` does, for all three endpoints of this server
     uvicorn.run(
         server,
         host="127.0.0.1",

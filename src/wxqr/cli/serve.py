@@ -9,6 +9,7 @@ from typing import Any
 import typer
 import uvicorn
 
+from wxqr.heap import settle_heap
 from wxqr.settings import Settings, SettingsError
 from wxqr.store.db import make_engine
 from wxqr.store.migrate import upgrade
@@ -50,4 +51,6 @@ def serve(
     else:
         from wxqr.web.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        settle_heap()
+        uvicorn.run(app, **options)

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
+from wxqr.heap import settle_heap
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.settings import Settings
@@ -174,5 +175,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def create_app_from_env() -> WxqrApp:
-    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers)."""
-    return create_app(Settings.from_env())
+    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers).
+
+    Each worker process is this factory's alone, so it also settles the worker's heap.
+    """
+    app = create_app(Settings.from_env())
+    settle_heap()
+    return app

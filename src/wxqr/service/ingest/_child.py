@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
+from wxqr.heap import settle_heap
+
 from ._catalog import SceneCatalog
 from ._jobs import JobPolicy
 from ._model import IncomingPush, Recorded, SceneInfo
@@ -181,6 +183,7 @@ def run_writer_process(sock: socket.socket) -> None:
         if config is None:
             return
         child = _Child(sock, config)
+        settle_heap()  # this process is the writer's alone
         try:
             sock.sendall(frame(READY))
             child.run()
