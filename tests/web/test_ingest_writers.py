@@ -17,6 +17,7 @@ from tests.web.db_helpers import add_channel, add_scene, events
 from wxqr.protocol import AccountKeys, PushQuery, open_push
 from wxqr.service.accounts import add_account
 from wxqr.service.ingest import (
+    IncomingPush,
     IngestUnavailable,
     Pending,
     ProcessWriter,
@@ -24,6 +25,7 @@ from wxqr.service.ingest import (
     WriterConfig,
     incoming_push,
 )
+from wxqr.service.ingest._process import PRUNE_AT
 
 MakeClient = Callable[..., TestClient]
 
@@ -186,3 +188,49 @@ def test_submit_from_another_loop_is_refused(database_url: str, engine: Engine) 
     asyncio.run(second())
     writer.close()
     assert len(events(engine)) == 1
+
+
+def test_pushes_given_up_on_while_the_database_is_stuck_are_dropped_from_the_queue(
+    database_url: str, engine: Engine
+) -> None:
+    account = add_account(engine, appid=p.APPID, token=p.TOKEN)
+    keys = AccountKeys(p.APPID, p.TOKEN)
+    now = int(time.time())
+
+    def item_for(openid: str) -> IncomingPush:
+        sealed = p.seal(p.subscribe(openid, now), keys)
+        opened = open_push(sealed.body, sealed.query, keys, max_age=0)
+        return incoming_push(account.id, opened, received_at=int(time.time() * 1000))
+
+    async def scenario() -> tuple[int, list[Recorded]]:
+        writer = ProcessWriter(WriterConfig(database_url))
+        writer.start()
+        loop = asyncio.get_running_loop()
+
+        def submit(item: IncomingPush) -> asyncio.Future[Recorded]:
+            future: asyncio.Future[Recorded] = loop.create_future()
+            writer.submit(Pending(item, time.monotonic() + 30, loop, future))
+            return future
+
+        pid = writer.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # the database "hangs": nothing is answered
+        try:
+            live = [submit(item_for(f"o-live-{n}")) for n in range(2)]  # both in flight
+            abandoned = item_for("o-abandoned")
+            for _ in range(PRUNE_AT + 50):
+                submit(abandoned).cancel()  # the handler gave up (its deadline passed)
+            waiting_while_stuck = writer.pending
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        live.append(submit(item_for("o-last")))
+        results = [await future for future in live]
+        await writer.aclose()
+        return waiting_while_stuck, results
+
+    waiting_while_stuck, results = asyncio.run(scenario())
+    # Without pruning all 10,052 would be held until the database came back. Held: the two
+    # in flight, the push being submitted when the queue was pruned, and the 50 after it.
+    assert waiting_while_stuck == 2 + 1 + 50
+    assert all(r.inserted for r in results)
+    assert sorted(r["openid"] for r in events(engine)) == ["o-last", "o-live-0", "o-live-1"]

@@ -55,7 +55,7 @@ _RESTART_PAUSE = 0.5
 # Batches sent and not answered: the next one waits in the socket while the child commits.
 _MAX_IN_FLIGHT = 2
 # Queue length at which pushes already answered 503 are dropped from the queue.
-_PRUNE_AT = 10_000
+PRUNE_AT = 10_000
 _START_TIMEOUT = 30.0
 # -P: the working directory is not put on sys.path (nothing there can shadow wxqr).
 _CHILD_MAIN = (
@@ -98,6 +98,11 @@ class ProcessWriter:
     def pid(self) -> int | None:
         """The child's process id (None before it is started)."""
         return None if self._process is None else int(self._process.pid)
+
+    @property
+    def pending(self) -> int:
+        """Pushes queued or in flight whose handlers still wait (or have not been pruned)."""
+        return len(self._waiting)
 
     # -- starting and stopping the child
 
@@ -172,7 +177,7 @@ class ProcessWriter:
         seq = next(self._seq)
         self._waiting[seq] = pending
         self._outbox.append((seq, pending))
-        if len(self._outbox) >= _PRUNE_AT:
+        if len(self._outbox) >= PRUNE_AT:
             self._prune()
         if self._in_flight < _MAX_IN_FLIGHT:
             self._flush()
