@@ -142,6 +142,10 @@ class Settings:
     wechat_mp_base: str | None = None
     redis_url: str | None = None
     env_account: EnvAccount | None = None
+    # Dashboard logins: failures allowed per client address within the window, after
+    # which its attempts are refused with 429 until the oldest failure leaves the window.
+    login_max_failures: int = 5
+    login_window_seconds: float = 900.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -176,4 +180,6 @@ class Settings:
             wechat_mp_base=_optional(env, "WXQR_WECHAT_MP_BASE"),
             redis_url=_optional(env, "WXQR_REDIS_URL"),
             env_account=_env_account(env),
+            login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
         )

@@ -117,3 +117,16 @@ def test_static_files(stack: Stack) -> None:
         assert b"Chart" in chart.content
         for escape in ("/static/..%2F..%2Fsettings.py", "/static/%2e%2e/app.py", "/static/nope"):
             assert client.get(escape).status_code == 404
+
+
+def test_repeated_wrong_passwords_lock_the_client_out(browser_like: httpx.Client) -> None:
+    with browser_like as client:
+        for _ in range(5):  # WXQR_LOGIN_MAX_FAILURES' default
+            assert client.post("/dashboard/login", data={"password": "guess"}).status_code == 401
+        # Now even the right password is refused, without being checked.
+        refused = client.post("/dashboard/login", data={"password": PASSWORD})
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["retry-after"]) <= 900
+        assert "Too many failed attempts" in refused.text
+        assert "set-cookie" not in refused.headers
+        assert client.get("/dashboard/").status_code == 303  # still not logged in

@@ -22,6 +22,7 @@ from wxqr.service.channel_errors import InvalidInputError, NotFoundError
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
+from wxqr.service.login_throttle import LoginThrottle
 from wxqr.service.stats import StatsService
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.settings import Settings
@@ -39,6 +40,7 @@ class Workspace:
     images: CodeImages
     api_keys: ApiKeyService
     admin: AdminAuth
+    login_throttle: LoginThrottle
     stats: StatsService
     clock: Callable[[], float]
 
@@ -61,6 +63,11 @@ class Workspace:
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
+            login_throttle=LoginThrottle(
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
+                clock=clock,
+            ),
             stats=StatsService(engine),
             clock=clock,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -28,6 +30,8 @@ from wxqr.web.dashboard._session import (
 )
 from wxqr.web.dashboard._templates import page
 from wxqr.web.dashboard._views import channel_rows, chart_json
+
+log = logging.getLogger(__name__)
 
 __all__ = ["router"]
 
@@ -73,8 +77,26 @@ async def login(request: Request, ws: WS) -> Response:
     target = str(form.get("next", "/dashboard/"))
     if not target.startswith("/dashboard") or target.startswith("//"):
         target = "/dashboard/"
+    client = request.client.host if request.client else "unknown"
+    wait = ws.login_throttle.retry_after(client)
+    if wait is not None:
+        # Refused before the password is looked at: guessing gets no answer either way.
+        minutes = math.ceil(wait / 60)
+        refused = page(
+            request,
+            "login.html",
+            status_code=429,
+            has_password=ws.admin.has_password(),
+            next_url=target,
+            error=f"Too many failed attempts. Try again in {minutes} minute"
+            + ("s." if minutes != 1 else "."),
+        )
+        refused.headers["Retry-After"] = str(math.ceil(wait))
+        return refused
     token = await anyio.to_thread.run_sync(ws.admin.login, password)
     if token is None:
+        ws.login_throttle.failed(client)
+        log.warning("failed dashboard login from %s", client)
         return page(
             request,
             "login.html",
@@ -83,6 +105,7 @@ async def login(request: Request, ws: WS) -> Response:
             next_url=target,
             error="That password is not right.",
         )
+    ws.login_throttle.succeeded(client)
     response = RedirectResponse(target, status_code=303)
     set_session(response, request, token)
     return response
