@@ -128,29 +128,19 @@ def serve_wxqr(database_url: str, port: int) -> None:
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
-    from wxqr.heap import settle_heap
-    from wxqr.protocol import InvalidSignature, verify_signature
     from wxqr.settings import Settings
-    from wxqr.web.app import create_app
-    from wxqr.web.webhook import parse_query, read_body, send_answer
+    from wxqr.web.app import create_serving_app
+    from wxqr.web.webhook import parse_query, query_signed, read_body, send_answer
 
     settings = Settings(database_url=database_url, worker_enabled=False)
-    app = create_app(settings)
+    app = create_serving_app(settings)  # as `wxqr serve` builds it, heap settled
     ingest = app.state.ingest
 
     async def bare_route(request: Request) -> Response:
         known = await ingest.account(request.path_params["appid"])
         if known is None:
             return PlainTextResponse("unknown account", status_code=404)
-        params = request.query_params
-        try:
-            verify_signature(
-                known.keys.token,
-                params.get("timestamp", ""),
-                params.get("nonce", ""),
-                params.get("signature", ""),
-            )
-        except InvalidSignature:
+        if not query_signed(known.keys.token, request.query_params):
             return PlainTextResponse("forbidden", status_code=403)
         await request.body()
         return PlainTextResponse("success")
@@ -160,15 +150,7 @@ def serve_wxqr(database_url: str, port: int) -> None:
         if known is None:
             await send_answer(send, 404, b"unknown account")
             return
-        params = parse_query(scope["query_string"])
-        try:
-            verify_signature(
-                known.keys.token,
-                params.get("timestamp", ""),
-                params.get("nonce", ""),
-                params.get("signature", ""),
-            )
-        except InvalidSignature:
+        if not query_signed(known.keys.token, parse_query(scope["query_string"])):
             await send_answer(send, 403, b"forbidden")
             return
         await read_body(scope, receive, settings.max_body_bytes)
@@ -181,7 +163,6 @@ def serve_wxqr(database_url: str, port: int) -> None:
             await app(scope, receive, send)
 
     app.router.routes.insert(0, Route("/bare-route/{appid}", bare_route, methods=["POST"]))
-    settle_heap()  # as `wxqr serve` does, for all three endpoints of this server
     uvicorn.run(
         server,
         host="127.0.0.1",

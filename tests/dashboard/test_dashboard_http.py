@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -130,3 +131,16 @@ def test_repeated_wrong_passwords_lock_the_client_out(browser_like: httpx.Client
         assert "Too many failed attempts" in refused.text
         assert "set-cookie" not in refused.headers
         assert client.get("/dashboard/").status_code == 303  # still not logged in
+
+
+def test_concurrent_guesses_get_no_more_tries_than_sequential_ones(
+    stack: Stack, browser_like: httpx.Client
+) -> None:
+    def guess(n: int) -> int:
+        with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+            return client.post("/dashboard/login", data={"password": f"guess-{n}"}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(guess, range(20)))
+    # Each attempt counts when it starts, not when its (slow, scrypt) check ends.
+    assert sorted(statuses) == [401] * 5 + [429] * 15

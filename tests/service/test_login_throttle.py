@@ -1,4 +1,4 @@
-"""LoginThrottle: failed dashboard logins per client within a sliding window."""
+"""LoginThrottle: dashboard login attempts per client within a sliding window."""
 
 from __future__ import annotations
 
@@ -16,45 +16,41 @@ class Clock:
         return self.now
 
 
-def test_a_client_is_refused_after_its_failures_until_the_oldest_leaves_the_window() -> None:
+def test_a_client_is_refused_after_its_attempts_until_the_oldest_leaves_the_window() -> None:
     clock = Clock()
     throttle = LoginThrottle(max_failures=3, window_seconds=60, clock=clock)
     for step in range(3):
-        assert throttle.retry_after("10.0.0.1") is None
-        throttle.failed("10.0.0.1")
+        assert throttle.attempt("10.0.0.1") is None  # counted: nothing said it succeeded
         clock.now += 10 if step < 2 else 0
-    # Failures at 1000, 1010, 1020: refused until 1060, when the first leaves the window.
-    assert throttle.retry_after("10.0.0.1") == pytest.approx(40)
-    assert throttle.retry_after("10.0.0.2") is None  # others are not affected
+    # Attempts at 1000, 1010, 1020: refused until 1060, when the first leaves the window.
+    assert throttle.attempt("10.0.0.1") == pytest.approx(40)
+    assert throttle.attempt("10.0.0.1") == pytest.approx(40)  # a refusal is not counted
+    assert throttle.attempt("10.0.0.2") is None  # others are not affected
     clock.now = 1059.5
-    assert throttle.retry_after("10.0.0.1") == pytest.approx(0.5)
+    assert throttle.attempt("10.0.0.1") == pytest.approx(0.5)
     clock.now = 1060.0
-    assert throttle.retry_after("10.0.0.1") is None
-    throttle.failed("10.0.0.1")  # 1010, 1020, 1060: three in the window again
-    assert throttle.retry_after("10.0.0.1") == pytest.approx(10)
+    assert throttle.attempt("10.0.0.1") is None  # 1010, 1020, 1060: three again
+    assert throttle.attempt("10.0.0.1") == pytest.approx(10)
 
 
-def test_a_success_clears_the_clients_failures() -> None:
-    clock = Clock()
-    throttle = LoginThrottle(max_failures=2, window_seconds=60, clock=clock)
-    throttle.failed("a")
+def test_a_success_clears_the_clients_attempts() -> None:
+    throttle = LoginThrottle(max_failures=2, window_seconds=60, clock=Clock())
+    assert throttle.attempt("a") is None
     throttle.succeeded("a")
-    throttle.failed("a")
-    assert throttle.retry_after("a") is None
-    throttle.failed("a")
-    assert throttle.retry_after("a") is not None
+    assert throttle.attempt("a") is None
+    assert throttle.attempt("a") is None
+    assert throttle.attempt("a") is not None
 
 
-def test_memory_is_bounded_by_forgetting_the_least_recently_failed_clients() -> None:
-    clock = Clock()
-    throttle = LoginThrottle(max_failures=1, window_seconds=60, max_clients=2, clock=clock)
-    throttle.failed("old")
-    throttle.failed("middle")
-    throttle.failed("old")  # "old" failed again: now "middle" is the least recent
-    throttle.failed("new")
-    assert throttle.retry_after("middle") is None
-    assert throttle.retry_after("old") is not None
-    assert throttle.retry_after("new") is not None
+def test_memory_is_bounded_by_forgetting_the_least_recent_clients() -> None:
+    throttle = LoginThrottle(max_failures=1, window_seconds=60, max_clients=2, clock=Clock())
+    throttle.attempt("old")
+    throttle.attempt("middle")
+    throttle.succeeded("old")
+    throttle.attempt("old")  # "old" tried again: now "middle" is the least recent
+    throttle.attempt("new")
+    assert throttle.attempt("middle") is None  # forgotten, so allowed (and counted)
+    assert throttle.attempt("new") is not None
 
 
 @pytest.mark.parametrize("kwargs", [{"max_failures": 0}, {"window_seconds": 0}, {"max_clients": 0}])

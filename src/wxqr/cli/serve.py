@@ -9,7 +9,6 @@ from typing import Any
 import typer
 import uvicorn
 
-from wxqr.heap import settle_heap
 from wxqr.settings import Settings, SettingsError
 from wxqr.store.db import make_engine
 from wxqr.store.migrate import upgrade
@@ -49,8 +48,6 @@ def serve(
     if workers > 1:
         uvicorn.run("wxqr.web.app:create_app_from_env", factory=True, workers=workers, **options)
     else:
-        from wxqr.web.app import create_app
+        from wxqr.web.app import create_serving_app
 
-        app = create_app(settings)
-        settle_heap()
-        uvicorn.run(app, **options)
+        uvicorn.run(create_serving_app(settings), **options)

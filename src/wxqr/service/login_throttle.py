@@ -1,12 +1,14 @@
 """Failed dashboard logins, counted per client, so a password cannot be guessed at speed.
 
-A client (the address the request came from) may fail ``max_failures`` times within
-``window_seconds``; after that its attempts are refused, without checking the password,
-until its oldest failure in the window is older than the window. A successful login
-clears the client's record. The count is kept in memory, per serving process: with
-``--workers N`` a client gets N times the allowance, which still turns millions of
-guesses into a handful per window. At most ``max_clients`` clients are tracked; the
-least recently failed ones are forgotten first.
+A client (the address the request came from) may make ``max_failures`` attempts within
+``window_seconds`` that do not succeed; after that its attempts are refused, without
+checking the password, until its oldest one is older than the window. An attempt is
+counted when it starts (:meth:`LoginThrottle.attempt`), not when its password check ends,
+so many concurrent guesses get no more tries than sequential ones; a successful login
+clears the client's record (:meth:`LoginThrottle.succeeded`). The count is kept in
+memory, per serving process: with ``--workers N`` a client gets N times the allowance,
+which still turns millions of guesses into a handful per window. At most
+``max_clients`` clients are tracked; the least recently seen ones are forgotten first.
 """
 
 from __future__ import annotations
@@ -37,42 +39,37 @@ class LoginThrottle:
         self._max_clients = max_clients
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._attempts: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def retry_after(self, client: str) -> float | None:
-        """Seconds until ``client`` may try again, or None if it may try now."""
+    def attempt(self, client: str) -> float | None:
+        """Start an attempt of ``client``: None if it may go on (it counts as failed unless
+        :meth:`succeeded` follows), else the seconds until it may try again (not counted)."""
         now = self._clock()
         with self._lock:
             recent = self._recent(client, now)
-            if recent is None or len(recent) < self._max_failures:
-                return None
-            return max(recent[0] + self._window - now, 0.001)
-
-    def failed(self, client: str) -> None:
-        """Record a failed attempt of ``client``."""
-        now = self._clock()
-        with self._lock:
-            recent = self._recent(client, now)
+            if recent is not None and len(recent) >= self._max_failures:
+                return max(recent[0] + self._window - now, 0.001)
             if recent is None:
                 recent = deque(maxlen=self._max_failures)
-                self._failures[client] = recent
-                while len(self._failures) > self._max_clients:
-                    self._failures.popitem(last=False)
+                self._attempts[client] = recent
+                while len(self._attempts) > self._max_clients:
+                    self._attempts.popitem(last=False)
             recent.append(now)
-            self._failures.move_to_end(client)
+            self._attempts.move_to_end(client)
+            return None
 
     def succeeded(self, client: str) -> None:
         """Forget ``client``'s failures (it knows the password)."""
         with self._lock:
-            self._failures.pop(client, None)
+            self._attempts.pop(client, None)
 
     def _recent(self, client: str, now: float) -> deque[float] | None:
-        recent = self._failures.get(client)
+        recent = self._attempts.get(client)
         if recent is None:
             return None
         while recent and recent[0] <= now - self._window:
             recent.popleft()
         if not recent:
-            del self._failures[client]
+            del self._attempts[client]
             return None
         return recent

@@ -36,7 +36,7 @@ from wxqr.store.db import is_memory_database, make_engine
 from wxqr.store.engines import make_writer_engine
 from wxqr.web.webhook import Receive, Scope, Send, WebhookApp
 
-__all__ = ["OPTIONAL_ROUTERS", "WxqrApp", "create_app", "create_app_from_env"]
+__all__ = ["OPTIONAL_ROUTERS", "WxqrApp", "create_app", "create_app_from_env", "create_serving_app"]
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +174,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def create_app_from_env() -> WxqrApp:
-    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers).
-
-    Each worker process is this factory's alone, so it also settles the worker's heap.
-    """
-    app = create_app(Settings.from_env())
+def create_serving_app(settings: Settings) -> WxqrApp:
+    """The app of a process that does nothing but serve it (``wxqr serve`` and each of its
+    workers): :func:`create_app`, then the process's heap is settled (:mod:`wxqr.heap`)."""
+    app = create_app(settings)
     settle_heap()
     return app
+
+
+def create_app_from_env() -> WxqrApp:
+    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers)."""
+    return create_serving_app(Settings.from_env())

@@ -15,7 +15,7 @@ the account cache directly, and sends its answer in two ASGI messages.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -35,6 +35,7 @@ __all__ = [
     "ClientGone",
     "WebhookApp",
     "parse_query",
+    "query_signed",
     "read_body",
     "send_answer",
     "webhook_appid",
@@ -120,6 +121,21 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
             raise BodyTooLarge
         if not message.get("more_body", False):
             return bytes(parts)
+
+
+def query_signed(token: str, params: Mapping[str, str]) -> bool:
+    """Whether the query's ``signature`` is ``token``'s over its timestamp and nonce
+    (constant-time; a missing parameter is a wrong signature)."""
+    try:
+        verify_signature(
+            token,
+            params.get("timestamp", ""),
+            params.get("nonce", ""),
+            params.get("signature", ""),
+        )
+    except InvalidSignature:
+        return False
+    return True
 
 
 async def send_answer(
@@ -217,14 +233,7 @@ class WebhookApp:
         if echostr is None:
             await send_answer(send, 400, b"echostr is missing")
             return
-        try:
-            verify_signature(
-                known.keys.token,
-                params.get("timestamp", ""),
-                params.get("nonce", ""),
-                params.get("signature", ""),
-            )
-        except InvalidSignature:
+        if not query_signed(known.keys.token, params):
             await send_answer(send, 403, b"invalid signature")
             return
         await send_answer(send, 200, echostr.encode("utf-8"))

@@ -78,24 +78,21 @@ async def login(request: Request, ws: WS) -> Response:
     if not target.startswith("/dashboard") or target.startswith("//"):
         target = "/dashboard/"
     client = request.client.host if request.client else "unknown"
-    wait = ws.login_throttle.retry_after(client)
+    wait = ws.login_throttle.attempt(client)
     if wait is not None:
         # Refused before the password is looked at: guessing gets no answer either way.
-        minutes = math.ceil(wait / 60)
         refused = page(
             request,
             "login.html",
             status_code=429,
             has_password=ws.admin.has_password(),
             next_url=target,
-            error=f"Too many failed attempts. Try again in {minutes} minute"
-            + ("s." if minutes != 1 else "."),
+            error=f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min.",
         )
         refused.headers["Retry-After"] = str(math.ceil(wait))
         return refused
     token = await anyio.to_thread.run_sync(ws.admin.login, password)
     if token is None:
-        ws.login_throttle.failed(client)
         log.warning("failed dashboard login from %s", client)
         return page(
             request,
