@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.web import pushes as p
 from tests.web.db_helpers import add_channel, add_scene, events
@@ -90,6 +90,29 @@ def test_the_writer_process_is_restarted_after_it_dies(
     assert set(statuses) <= {200, 503}
     assert writer.restarts == 1
     assert writer.pid != old_pid
+    assert [r["openid"] for r in events(engine)] == ["o-before", "o-after"]
+
+
+def test_a_dropped_database_connection_is_replaced_without_losing_the_push(
+    make_client: MakeClient, engine: Engine
+) -> None:
+    """The writer's engine does not ping before every batch (a round trip per commit): a
+    connection the server dropped fails the first statement, and the batch is retried
+    on a new connection within the push's deadline."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that drops connections: PostgreSQL")
+    client = make_client()
+    now = int(time.time())
+    assert _send(client, p.subscribe("o-before", now)) == 200
+    with engine.connect() as conn:
+        dropped = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    assert dropped >= 1  # the writer's own connection among them
+    assert _send(client, p.subscribe("o-after", now)) == 200
     assert [r["openid"] for r in events(engine)] == ["o-before", "o-after"]
 
 

@@ -24,6 +24,7 @@ def make_writer_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) ->
     resolved = normalize_url(url)
     if make_url(resolved).get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 2)
+        kwargs.setdefault("pool_pre_ping", False)
         return make_engine(resolved, **kwargs)
     mode = synchronous.upper()
     if mode not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
