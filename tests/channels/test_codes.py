@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, insert, select
 
 from tests.channels.qr import decode_png, decode_svg
 from tests.channels.stack import make_workspace
@@ -22,7 +23,7 @@ from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
 from wxqr.service.codes import CodeSpec, CodeStatus, SceneType
 from wxqr.service.workspace import Workspace
-from wxqr.store.tables import accounts, code_images
+from wxqr.store.tables import accounts, code_images, events, scenes
 
 WS = tuple[Workspace, Account]
 CREATE = "/cgi-bin/qrcode/create"
@@ -128,6 +129,61 @@ def test_the_permanent_limit_is_refused_before_wechat(
     assert (usage.used, usage.limit, usage.remaining) == (2, 2, 0)
     # Temporary codes are still fine.
     workspace.codes.issue(channel, CodeSpec(kind=QRKind.TEMPORARY))
+
+
+def test_a_scan_recorded_against_a_refused_reservation_loses_the_reference(
+    ws: WS, emulator: RunningEmulator, engine: Engine
+) -> None:
+    """The event log has no foreign keys (ADR 0004): releasing a reservation WeChat
+    refused clears the scene reference of any event recorded against it meanwhile (what
+    ON DELETE SET NULL did), and leaves every other event alone."""
+    workspace, account = ws
+    channel = _channel(ws, "c")
+    kept = workspace.codes.issue(channel, CodeSpec())
+    emulator.set_faults(busy_ratio=1.0, latency=1.0, paths=[CREATE], seed=1)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            issuing = pool.submit(workspace.codes.issue, channel, CodeSpec())
+            pending = None
+            for _ in range(200):  # the reservation exists while WeChat is being asked
+                with engine.connect() as conn:
+                    pending = conn.execute(
+                        select(scenes.c.id, scenes.c.scene).where(scenes.c.ticket.is_(None))
+                    ).first()
+                if pending is not None:
+                    break
+                time.sleep(0.01)
+            assert pending is not None
+            with engine.begin() as conn:  # what the writer records for such a scan
+                for ref, scene, key in (
+                    (pending.id, pending.scene, "k-pending"),
+                    (int(kept.id), kept.scene, "k-kept"),
+                ):
+                    conn.execute(
+                        insert(events).values(
+                            account_id=account.id,
+                            dedup_key=key,
+                            kind="scan",
+                            openid="o-1",
+                            msg_type="event",
+                            event="SCAN",
+                            event_key=scene,
+                            scene=scene,
+                            scene_ref=ref,
+                            channel_id=channel,
+                            create_time=1,
+                            received_at=1,
+                        )
+                    )
+            with pytest.raises(UpstreamError):
+                issuing.result(30)
+    finally:
+        emulator.set_faults()
+    with engine.connect() as conn:
+        refs = dict(conn.execute(select(events.c.dedup_key, events.c.scene_ref)).all())
+        left = conn.execute(select(func.count()).where(scenes.c.id == pending.id)).scalar_one()
+    assert refs == {"k-pending": None, "k-kept": int(kept.id)}
+    assert left == 0
 
 
 def test_a_refused_ticket_is_released_and_its_id_never_reused(
