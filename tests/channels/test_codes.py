@@ -134,9 +134,9 @@ def test_the_permanent_limit_is_refused_before_wechat(
 def test_a_scan_recorded_against_a_refused_reservation_loses_the_reference(
     ws: WS, emulator: RunningEmulator, engine: Engine
 ) -> None:
-    """The event log has no foreign keys (ADR 0004): releasing a reservation WeChat
-    refused clears the scene reference of any event recorded against it meanwhile (what
-    ON DELETE SET NULL did), and leaves every other event alone."""
+    """Releasing a reservation WeChat refused clears the scene reference of any event
+    recorded against it meanwhile (so a later scene can never inherit those scans) and
+    leaves every other event alone."""
     workspace, account = ws
     channel = _channel(ws, "c")
     kept = workspace.codes.issue(channel, CodeSpec())

@@ -46,7 +46,7 @@ from wxqr.service.channel_errors import (
     UpstreamError,
 )
 from wxqr.service.ingest import invalidate_catalog
-from wxqr.store.tables import accounts, channels, events, scenes
+from wxqr.store.tables import accounts, channels, scenes
 from wxqr.wechat import QRTicket, WeChatError
 
 __all__ = [
@@ -366,19 +366,6 @@ class CodeService:
         return int(conn.execute(query).scalar_one())
 
     def _release(self, code_id: int) -> None:
-        """Drop a reservation WeChat refused (a permanent id stays used: never reused).
-
-        The event log has no foreign keys (ADR 0004): a scan recorded against the
-        reservation meanwhile keeps its scene value and loses the reference, as
-        ``ON DELETE SET NULL`` did, so a later scene can never inherit it.
-        """
-        invalidate_catalog()
+        """Drop a reservation WeChat refused (a permanent id stays used: never reused)."""
         with self._engine.begin() as conn:
-            deleted = conn.execute(
-                delete(scenes).where(scenes.c.id == code_id, scenes.c.ticket.is_(None))
-            ).rowcount
-            if deleted:
-                conn.execute(
-                    update(events).where(events.c.scene_ref == code_id).values(scene_ref=None)
-                )
-        invalidate_catalog()
+            conn.execute(delete(scenes).where(scenes.c.id == code_id, scenes.c.ticket.is_(None)))

@@ -103,17 +103,11 @@ scenes = Table(
 )
 
 # The append-only event log: every push wxqr answered, exactly once.
-#
-# events and followers are the tables the webhook writes on every push, and they carry
-# no foreign keys: on PostgreSQL each one is a trigger run per inserted row, which cost
-# about a third of the ingest throughput (ADR 0004). Their account_id, scene_ref and
-# channel ids point at rows wxqr never deletes once anything can refer to them; the two
-# delete paths (a refused code's reservation, an unused channel) keep them consistent.
 events = Table(
     "events",
     metadata,
     Column("id", BigInt, primary_key=True, autoincrement=True),
-    Column("account_id", Integer, nullable=False),  # accounts.id
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     # protocol.dedup_key(push): equal for WeChat's retries of one push.
     Column("dedup_key", String(40), nullable=False),
     # subscribe_scan | scan | subscribe | unsubscribe | other_event | message
@@ -124,8 +118,8 @@ events = Table(
     Column("event_key", String(256), nullable=False, server_default=""),
     Column("scene", String(64), nullable=True),
     Column("ticket", String(512), nullable=True),
-    Column("scene_ref", Integer, nullable=True),  # scenes.id: the known scene it named
-    Column("channel_id", Integer, nullable=True),  # channels.id: the channel credited
+    Column("scene_ref", ForeignKey("scenes.id", ondelete="SET NULL"), nullable=True),
+    Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
     # A scan (subscribe_scan or scan) whose scene wxqr did not know when it arrived.
     Column("orphan", Boolean, nullable=False, server_default="0"),
     Column("create_time", BigInt, nullable=False),  # WeChat's CreateTime (Unix s)
@@ -140,15 +134,15 @@ events = Table(
 followers = Table(
     "followers",
     metadata,
-    Column("account_id", Integer, primary_key=True, autoincrement=False),  # accounts.id
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("openid", String(64), primary_key=True),
     Column("following", Boolean, nullable=False),
     Column("first_follow_at", BigInt, nullable=True),
     Column("first_scene", String(64), nullable=True),
-    Column("first_channel_id", Integer, nullable=True),  # channels.id
+    Column("first_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
     Column("last_follow_at", BigInt, nullable=True),
     Column("last_scene", String(64), nullable=True),
-    Column("last_channel_id", Integer, nullable=True),  # channels.id
+    Column("last_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
     Column("unfollowed_at", BigInt, nullable=True),
     Column("refollow_count", Integer, nullable=False, server_default="0"),
     Column("updated_at", BigInt, nullable=False),
