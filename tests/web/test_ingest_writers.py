@@ -93,14 +93,15 @@ def test_the_writer_process_is_restarted_after_it_dies(
     assert [r["openid"] for r in events(engine)] == ["o-before", "o-after"]
 
 
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_dropped_database_connection_is_replaced_without_losing_the_push(
     make_client: MakeClient, engine: Engine
 ) -> None:
     """The writer's engine does not ping before every batch (a round trip per commit): a
     connection the server dropped fails the first statement, and the batch is retried
-    on a new connection within the push's deadline."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a server that drops connections: PostgreSQL")
+    on a new connection within the push's deadline (PostgreSQL: a server that drops)."""
     client = make_client()
     now = int(time.time())
     assert _send(client, p.subscribe("o-before", now)) == 200
