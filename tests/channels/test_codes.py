@@ -6,12 +6,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from tests.channels.qr import decode_png, decode_svg
 from tests.channels.stack import make_workspace
+from tests.web import pushes as p
 from wxqr.emulator.testing import RunningEmulator
-from wxqr.protocol import MAX_PERMANENT_SCENE_ID, QRKind
+from wxqr.protocol import MAX_PERMANENT_SCENE_ID, OpenedPush, QRKind, parse_push
 from wxqr.service.accounts import Account
 from wxqr.service.channel_errors import (
     ConflictError,
@@ -22,6 +23,7 @@ from wxqr.service.channel_errors import (
 from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
 from wxqr.service.codes import CodeSpec, CodeStatus, SceneType
+from wxqr.service.ingest import incoming_push, record_pushes
 from wxqr.service.workspace import Workspace
 from wxqr.store.tables import accounts, code_images, events, scenes
 
@@ -154,35 +156,32 @@ def test_a_scan_recorded_against_a_refused_reservation_loses_the_reference(
                     break
                 time.sleep(0.01)
             assert pending is not None
-            with engine.begin() as conn:  # what the writer records for such a scan
-                for ref, scene, key in (
-                    (pending.id, pending.scene, "k-pending"),
-                    (int(kept.id), kept.scene, "k-kept"),
-                ):
-                    conn.execute(
-                        insert(events).values(
-                            account_id=account.id,
-                            dedup_key=key,
-                            kind="scan",
-                            openid="o-1",
-                            msg_type="event",
-                            event="SCAN",
-                            event_key=scene,
-                            scene=scene,
-                            scene_ref=ref,
-                            channel_id=channel,
-                            create_time=1,
-                            received_at=1,
-                        )
+            # Scans of both scenes, recorded the way the webhook's writer records them.
+            now = int(time.time())
+            recorded = record_pushes(
+                engine,
+                [
+                    incoming_push(
+                        account.id,
+                        OpenedPush(parse_push(xml), xml.encode(), False, now),
+                        received_at=now * 1000,
                     )
+                    for xml in (p.scan("o-1", pending.scene, now), p.scan("o-2", kept.scene, now))
+                ],
+            )
+            # The pending scene's scan was credited to it: the release must clear that.
+            assert [r.scene_info.scene_ref if r.scene_info else None for r in recorded] == [
+                pending.id,
+                int(kept.id),
+            ]
             with pytest.raises(UpstreamError):
                 issuing.result(30)
     finally:
         emulator.set_faults()
     with engine.connect() as conn:
-        refs = dict(conn.execute(select(events.c.dedup_key, events.c.scene_ref)).all())
+        refs = dict(conn.execute(select(events.c.openid, events.c.scene_ref)).all())
         left = conn.execute(select(func.count()).where(scenes.c.id == pending.id)).scalar_one()
-    assert refs == {"k-pending": None, "k-kept": int(kept.id)}
+    assert refs == {"o-1": None, "o-2": int(kept.id)}
     assert left == 0
 
 

@@ -19,7 +19,9 @@ def make_writer_engine(url: str, *, synchronous: str = "FULL", **kwargs: Any) ->
     On SQLite every transaction starts with ``BEGIN IMMEDIATE`` (it takes the write lock
     first, so a read-then-write batch never fails with a busy snapshot when another
     process writes) and ``synchronous`` is ``FULL`` by default, so a committed batch
-    survives a power cut as well as a crash. PostgreSQL needs nothing special.
+    survives a power cut as well as a crash. On PostgreSQL the pool does not ping before
+    each batch (a round trip per commit): a dropped connection fails the batch's first
+    statement, and the recorder retries it on a new connection before the deadline.
     """
     resolved = normalize_url(url)
     if make_url(resolved).get_backend_name() != "sqlite":
