@@ -102,6 +102,31 @@ def test_repeated_elements_get_indexed_names() -> None:
     assert dict(fields) == {"a": "1", "a[1]": "2"}
 
 
+def test_repeated_parents_index_their_children_apart() -> None:
+    fields = parse_fields(
+        b"<xml><Item><Title>a</Title><Title>b</Title></Item>"
+        b"<Item><Title>c</Title></Item><Title>d</Title></xml>"
+    )
+    assert dict(fields) == {
+        "Item.Title": "a",
+        "Item.Title[1]": "b",
+        "Item[1].Title": "c",
+        "Title": "d",
+    }
+
+
+def test_only_leaves_keep_text_and_an_empty_leaf_is_an_empty_string() -> None:
+    fields = parse_fields(
+        b"<xml>root text<Outer> before <Inner> in </Inner> after </Outer>"
+        b"<Empty/><Split>a<![CDATA[ & b]]> c </Split></xml>"
+    )
+    assert dict(fields) == {"Outer.Inner": "in", "Empty": "", "Split": "a & b c"}
+
+
+def test_a_document_with_no_children_has_no_fields() -> None:
+    assert dict(parse_fields(b"<xml> only text </xml>")) == {}
+
+
 def test_text_message() -> None:
     xml = (
         b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"

@@ -45,16 +45,6 @@ _ON_UNPARSED_ENTITY = _forbid("unparsed entity")
 _ON_EXTERNAL_ENTITY = _forbid("external entity")
 
 
-class _Frame:
-    __slots__ = ("has_children", "name", "seen", "text")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.text: list[str] = []
-        self.has_children = False
-        self.seen: dict[str, int] = {}
-
-
 def parse_fields(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Mapping[str, str]:
     """Parse a ``<xml>…</xml>`` document into a read-only mapping of its fields."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
@@ -63,39 +53,49 @@ def parse_fields(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Ma
     if not raw.strip():
         raise MalformedPush("body is empty")
 
+    # The handlers are called a few dozen times a push, so they keep little state: the
+    # dotted names of the open elements, the text seen since the last start tag, and the
+    # depth of the element opened last (a leaf is an element closed with no child opened
+    # inside it, so only the text since its own start tag is its text).
     fields: dict[str, str] = {}
-    stack: list[_Frame] = []
+    open_names: list[str] = []
+    counts: dict[str, int] = {}
+    text: list[str] = []
     roots: list[str] = []
+    leaf_depth = -1
 
     def start(tag: str, _attrs: object) -> None:
+        nonlocal leaf_depth
         if ":" in tag:
             raise _Forbidden("namespaced element")
-        if not stack:
+        if open_names:
+            parent = open_names[-1]
+            name = f"{parent}.{tag}" if parent else tag
+            count = counts.get(name, 0)
+            counts[name] = count + 1
+            open_names.append(f"{name}[{count}]" if count else name)
+        else:
             roots.append(tag)
-            stack.append(_Frame(""))
-            return
-        parent = stack[-1]
-        parent.has_children = True
-        count = parent.seen.get(tag, 0)
-        parent.seen[tag] = count + 1
-        name = tag if count == 0 else f"{tag}[{count}]"
-        stack.append(_Frame(f"{parent.name}.{name}" if parent.name else name))
+            open_names.append("")
+        leaf_depth = len(open_names)
+        text.clear()
 
     def end(_tag: str) -> None:
-        frame = stack.pop()
-        if stack and not frame.has_children:
-            fields[frame.name] = "".join(frame.text).strip()
+        nonlocal leaf_depth
+        depth = len(open_names)
+        name = open_names.pop()
+        if depth == leaf_depth and depth > 1:
+            fields[name] = "".join(text).strip()
+        leaf_depth = -1
 
-    def text(data: str) -> None:
-        # expat reports character data only inside the root element.
-        stack[-1].text.append(data)
+    append_text = text.append
 
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartElementHandler = start
     parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+    parser.CharacterDataHandler = append_text
     parser.StartDoctypeDeclHandler = _ON_DOCTYPE
     parser.EntityDeclHandler = _ON_ENTITY_DECL
     parser.UnparsedEntityDeclHandler = _ON_UNPARSED_ENTITY
