@@ -1,4 +1,5 @@
-"""``wxqr code``: issue codes, save a channel's code image, zip the codes of many channels."""
+"""``wxqr code``: issue codes, save a channel's code image, zip the codes of many channels,
+finish reservations a stopped process left pending."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from wxqr.service.bulk import build_zip
 from wxqr.service.channel_errors import InvalidInputError
 from wxqr.service.channels import ChannelStatus
 from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
+from wxqr.service.codes import ABANDONED_AFTER_SECONDS
 
 __all__ = ["app"]
 
-app = typer.Typer(help="QR codes: issue, image, zip.", no_args_is_help=True)
+app = typer.Typer(help="QR codes: issue, image, zip, resume.", no_args_is_help=True)
 
 OutputPath = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 
@@ -160,3 +162,26 @@ def zip_command(
     console.print(f"wrote {output_path}: {len(result.files)} images")
     if result.skipped:
         console.print(f"[yellow]skipped (no active code):[/] {', '.join(result.skipped)}")
+
+
+@app.command("resume")
+def resume_command(
+    older_than_minutes: float = typer.Option(
+        ABANDONED_AFTER_SECONDS / 60,
+        "--older-than-minutes",
+        min=0,
+        help="Only reservations made at least this long ago (younger ones may be in flight).",
+    ),
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Finish the code reservations a stopped process left pending (wxqr serve's worker
+    does it every 5 minutes): ask WeChat again, drop those it refuses."""
+    with open_workspace() as ws:
+        done = ws.codes.resume_abandoned(older_than_minutes * 60)
+    if output is OutputFormat.JSON:
+        emit_json({"issued": done.issued, "released": done.released, "left": done.left})
+        return
+    console.print(
+        f"issued {len(done.issued)}, released {len(done.released)} (refused by WeChat), "
+        f"left pending {len(done.left)} (WeChat not reachable)"
+    )

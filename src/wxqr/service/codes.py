@@ -12,6 +12,11 @@ allocated here:
 
 WeChat allows 100,000 permanent codes per account; wxqr counts its own and refuses the
 next one with :class:`LimitReachedError` before asking WeChat.
+
+Issuing reserves the scene (a row without a ticket: ``pending``), asks WeChat, then stores
+the ticket, or drops the reservation if WeChat refused. A process that dies in between
+leaves the reservation pending; :meth:`CodeService.resume_abandoned` (run by the
+background worker every few minutes, and by ``wxqr code resume``) finishes it.
 """
 
 from __future__ import annotations
@@ -47,17 +52,31 @@ from wxqr.service.channel_errors import (
 )
 from wxqr.service.ingest import invalidate_catalog
 from wxqr.store.tables import accounts, channels, scenes
-from wxqr.wechat import QRTicket, WeChatError
+from wxqr.wechat import (
+    APIError,
+    QRTicket,
+    QuotaExceeded,
+    SystemBusy,
+    TokenError,
+    WeChatError,
+)
 
 __all__ = [
+    "ABANDONED_AFTER_SECONDS",
     "Code",
     "CodeService",
     "CodeSpec",
     "CodeStatus",
     "PermanentUsage",
     "QRIssuer",
+    "ResumedReservations",
     "SceneType",
 ]
+
+
+# A reservation this old has outlived every call to WeChat (the client gives up after
+# seconds): the process that made it is gone.
+ABANDONED_AFTER_SECONDS = 600.0
 
 
 class SceneType(StrEnum):
@@ -124,6 +143,22 @@ class PermanentUsage:
     @property
     def remaining(self) -> int:
         return max(0, self.limit - self.used)
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedReservations:
+    """What :meth:`CodeService.resume_abandoned` did, by code id."""
+
+    issued: list[int]  # now hold their ticket
+    released: list[int]  # WeChat refused them: dropped, as a refused issue would be
+    left: list[int]  # WeChat could not be asked (unreachable, busy, credentials): next time
+
+
+def _refused(exc: WeChatError) -> bool:
+    """Whether WeChat answered no to the request itself (not busy, quota or credentials)."""
+    return isinstance(exc, APIError) and not isinstance(
+        exc, SystemBusy | QuotaExceeded | TokenError
+    )
 
 
 def _code(row: RowMapping) -> Code:
@@ -240,22 +275,60 @@ class CodeService:
         except BaseException:
             self._release(code_id)
             raise
+        self._store_ticket(code_id, request, ticket)
+        return self.get(code_id)
+
+    def resume_abandoned(
+        self, older_than_seconds: float = ABANDONED_AFTER_SECONDS
+    ) -> ResumedReservations:
+        """Finish the reservations a dead process left pending for longer than
+        ``older_than_seconds``: ask WeChat again for the same scene (a permanent scene
+        gets its ticket back; a temporary one a new ticket, its lifetime counted from
+        now), drop those WeChat refuses, keep the others for the next call."""
+        cutoff = int(self._clock() - older_than_seconds)
+        query = select(scenes).where(scenes.c.ticket.is_(None), scenes.c.created_at <= cutoff)
+        with self._engine.connect() as conn:
+            abandoned = [_code(row) for row in conn.execute(query.order_by(scenes.c.id)).mappings()]
+        result = ResumedReservations(issued=[], released=[], left=[])
+        for code in abandoned:
+            account = get_account_by_id(self._engine, code.account_id)
+            if account is None or not account.app_secret:
+                result.left.append(code.id)
+                continue
+            spec = CodeSpec(kind=code.kind, expire_seconds=code.expire_seconds)
+            request = _validated_request(spec, code.scene_value)
+            try:
+                with self._issuer_for(account) as issuer:
+                    ticket = issuer.create_qrcode(request)
+            except WeChatError as exc:
+                if _refused(exc):
+                    self._release(code.id)
+                    result.released.append(code.id)
+                else:
+                    result.left.append(code.id)
+                continue
+            if self._store_ticket(code.id, request, ticket):  # else another process did
+                result.issued.append(code.id)
+        return result
+
+    def _store_ticket(self, code_id: int, request: QRRequest, ticket: QRTicket) -> bool:
+        """Store the ticket of a reservation still without one; whether it was stored."""
         expires_at = int(ticket.expires_at.timestamp()) if ticket.expires_at is not None else None
         if request.kind is QRKind.TEMPORARY and expires_at is None:
             expires_at = int(self._clock()) + (request.expire_seconds or 0)
         with self._engine.begin() as conn:
-            conn.execute(
+            stored = conn.execute(
                 update(scenes)
-                .where(scenes.c.id == code_id)
+                .where(scenes.c.id == code_id, scenes.c.ticket.is_(None))
                 .values(
                     ticket=ticket.ticket,
                     url=ticket.url,
                     expire_seconds=ticket.expire_seconds or request.expire_seconds,
                     expires_at=expires_at,
                 )
-            )
+            ).rowcount
         invalidate_catalog()
-        return self.get(code_id)
+        return bool(stored)
 
     def _reserve(self, account_id: int, channel_id: int, spec: CodeSpec) -> tuple[int, QRRequest]:
         """Take the scene (and count it) in one transaction serialised per account."""

@@ -10,6 +10,10 @@ marks them ``done``, or puts them back with exponential backoff, ``failed`` afte
 Jobs: ``tag_follower`` {openid, tags} applies the channel's follower tags (creating
 missing tags; followers of one tag are tagged in one call); ``user_info`` {openid} stores
 WeChat's subscribe_scene and QR scene on the follower row.
+
+Chores are the worker's periodic work besides jobs (``wxqr serve`` gives it one: finishing
+code reservations a dead process left pending); each runs every ``every_seconds``, its
+errors logged and tried again next time.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +45,7 @@ from wxqr.wechat import (
 if TYPE_CHECKING:
     from wxqr.settings import Settings
 
-__all__ = ["ClientFactory", "JobWorker", "WorkerOptions", "default_client_factory"]
+__all__ = ["Chore", "ClientFactory", "JobWorker", "WorkerOptions", "default_client_factory"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,16 @@ def default_client_factory(engine: Engine, options: WorkerOptions) -> ClientFact
 
 
 @dataclass(frozen=True, slots=True)
+class Chore:
+    """Periodic work of the worker: ``run()`` every ``every_seconds`` (the first time
+    ``every_seconds`` after start)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True, slots=True)
 class _Job:
     id: int
     account_id: int
@@ -118,6 +132,7 @@ class JobWorker:
         *,
         client_factory: ClientFactory | None = None,
         clock: Callable[[], float] = time.time,
+        chores: Sequence[Chore] = (),
     ) -> None:
         self._engine = engine
         self.options = options or WorkerOptions()
@@ -129,6 +144,13 @@ class JobWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
+        self._chores = list(chores)
+        started = clock()
+        self._chores_due = [started + chore.every_seconds for chore in self._chores]
+
+    @property
+    def chores(self) -> tuple[Chore, ...]:
+        return tuple(self._chores)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -159,11 +181,31 @@ class JobWorker:
             except Exception:  # the database may be away for a while: keep going
                 log.exception("job worker pass failed")
                 done = 0
+            self.run_chores()
             if done == 0:
                 self._wake.wait(self.options.poll_seconds)
                 self._wake.clear()
 
     # -- one pass ----------------------------------------------------------------------
+
+    def run_chores(self) -> list[str]:
+        """Run the chores that are due; return their names (a failing one is logged)."""
+        now = self._clock()
+        ran: list[str] = []
+        for index, chore in enumerate(self._chores):
+            if now < self._chores_due[index]:
+                continue
+            self._chores_due[index] = now + chore.every_seconds
+            ran.append(chore.name)
+            try:
+                outcome = chore.run()
+            except Exception:
+                log.exception(
+                    "chore %r failed; trying again in %.0f s", chore.name, chore.every_seconds
+                )
+                continue
+            log.debug("chore %r: %s", chore.name, outcome)
+        return ran
 
     def run_once(self) -> int:
         """Claim and run the jobs due now; return how many were run."""

@@ -29,7 +29,10 @@ from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
 from wxqr.heap import settle_heap
+from wxqr.service.chores import resume_reservations_chore
+from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.settings import Settings
 from wxqr.store.db import is_memory_database, make_engine
@@ -120,7 +123,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     worker_engine: Engine | None = None
     if settings.worker_enabled:
         worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
-        worker = JobWorker(worker_engine, WorkerOptions.from_settings(settings))
+        reservations = CodeService(
+            worker_engine, WeChatClients.from_settings(worker_engine, settings).client
+        )
+        worker = JobWorker(
+            worker_engine,
+            WorkerOptions.from_settings(settings),
+            chores=[resume_reservations_chore(reservations)],
+        )
         wake = worker.wake
         ingest.writer.on_commit = lambda results: (
             wake() if any(r.inserted for r in results) else None
