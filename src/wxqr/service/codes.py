@@ -290,8 +290,11 @@ class CodeService:
         with self._engine.connect() as conn:
             abandoned = [_code(row) for row in conn.execute(query.order_by(scenes.c.id)).mappings()]
         result = ResumedReservations(issued=[], released=[], left=[])
+        owners: dict[int, Account | None] = {}
         for code in abandoned:
-            account = get_account_by_id(self._engine, code.account_id)
+            if code.account_id not in owners:
+                owners[code.account_id] = get_account_by_id(self._engine, code.account_id)
+            account = owners[code.account_id]
             if account is None or not account.app_secret:
                 result.left.append(code.id)
                 continue

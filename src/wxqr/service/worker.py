@@ -144,13 +144,13 @@ class JobWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
-        self._chores = list(chores)
+        self._chores = tuple(chores)
         started = clock()
         self._chores_due = [started + chore.every_seconds for chore in self._chores]
 
     @property
     def chores(self) -> tuple[Chore, ...]:
-        return tuple(self._chores)
+        return self._chores
 
     # -- lifecycle ---------------------------------------------------------------------
 
