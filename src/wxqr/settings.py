@@ -1,8 +1,14 @@
 """Runtime settings of a wxqr install, read once from the environment.
 
+:meth:`Settings.from_env` is the only reader of ``WXQR_*`` variables in wxqr: every other
+part gets its configuration from a :class:`Settings` value (through
+:class:`wxqr.runtime.Runtime`, see docs/adr/0004-composition-root.md), so a documented
+variable cannot be read by one part and missed by another.
+
 Every field has a default that works on a laptop: a SQLite file in the working directory,
 no account until one is configured (by ``WXQR_APPID``… or ``wxqr account add``).
 Secrets (app secret, token, AES key) are held with hidden reprs and never logged.
+This module imports neither the store nor the WeChat client (it only checks values).
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from wxqr._dburl import DEFAULT_DATABASE_URL, SUPPORTED_BACKENDS, database_backend, normalize_url
 from wxqr.protocol import EncryptMode
-from wxqr.store.db import DEFAULT_DATABASE_URL, normalize_url
 
-__all__ = ["EnvAccount", "Settings", "SettingsError"]
+__all__ = ["WECHAT_TOKEN_SOURCES", "EnvAccount", "Settings", "SettingsError"]
+
+#: Values of ``WXQR_WECHAT_TOKEN_SOURCE`` (those of :class:`wxqr.wechat.TokenSource`).
+WECHAT_TOKEN_SOURCES = ("stable", "classic")
 
 
 class SettingsError(ValueError):
@@ -79,6 +88,26 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
+def _database_url(env: Mapping[str, str]) -> str:
+    url = normalize_url(_text(env, "WXQR_DATABASE_URL", DEFAULT_DATABASE_URL))
+    backend = database_backend(url)
+    if backend not in SUPPORTED_BACKENDS:
+        # Only the scheme is quoted: the rest of the URL may hold a password.
+        found = f"a {backend}:// URL" if backend else "no URL (scheme://...)"
+        raise SettingsError(
+            "WXQR_DATABASE_URL must be a sqlite:// or postgresql:// URL "
+            f"(wxqr supports SQLite and PostgreSQL), got {found}"
+        )
+    return url
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _text(env, name, default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be {' or '.join(choices)}, got {value!r}")
+    return value
+
+
 def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
     appid = _optional(env, "WXQR_APPID")
     if appid is None:
@@ -109,7 +138,7 @@ def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
 class Settings:
     """Everything ``wxqr serve`` and the services need to know about the install."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     host: str = "127.0.0.1"
     port: int = 8000
     # Pushes whose timestamp is further than this from now are refused (0 = no check).
@@ -140,7 +169,13 @@ class Settings:
     # Where the WeChat client sends API calls (None = WeChat itself; tests: the emulator).
     wechat_api_base: str | None = None
     wechat_mp_base: str | None = None
-    redis_url: str | None = None
+    # How the WeChat client gets access tokens: "stable" (/cgi-bin/stable_token) or
+    # "classic" (/cgi-bin/token); see wxqr.wechat.TokenSource.
+    wechat_token_source: str = "stable"  # noqa: S105 - a mode name, not a secret
+    # Seconds every WeChat API request may take.
+    wechat_timeout: float = 10.0
+    # Access tokens shared through Redis (None: through the database).
+    redis_url: str | None = field(default=None, repr=False)
     env_account: EnvAccount | None = None
     # Dashboard logins: failures allowed per client address within the window, after
     # which its attempts are refused with 429 until the oldest failure leaves the window.
@@ -156,11 +191,9 @@ class Settings:
             raise SettingsError(
                 f"WXQR_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, got {sync!r}"
             )
-        writer = _text(env, "WXQR_INGEST_WRITER", "process").lower()
-        if writer not in {"process", "thread"}:
-            raise SettingsError(f"WXQR_INGEST_WRITER must be process or thread, got {writer!r}")
+        writer = _choice(env, "WXQR_INGEST_WRITER", "process", ("process", "thread"))
         return cls(
-            database_url=normalize_url(_text(env, "WXQR_DATABASE_URL", DEFAULT_DATABASE_URL)),
+            database_url=_database_url(env),
             host=_text(env, "WXQR_HOST", "127.0.0.1"),
             port=_int(env, "WXQR_PORT", 8000, minimum=0),
             push_max_age_seconds=_float(env, "WXQR_PUSH_MAX_AGE_SECONDS", 600.0),
@@ -178,6 +211,10 @@ class Settings:
             fetch_user_info=_bool(env, "WXQR_FETCH_USER_INFO", True),
             wechat_api_base=_optional(env, "WXQR_WECHAT_API_BASE"),
             wechat_mp_base=_optional(env, "WXQR_WECHAT_MP_BASE"),
+            wechat_token_source=_choice(
+                env, "WXQR_WECHAT_TOKEN_SOURCE", "stable", WECHAT_TOKEN_SOURCES
+            ),
+            wechat_timeout=_float(env, "WXQR_WECHAT_TIMEOUT", 10.0, minimum=0.1),
             redis_url=_optional(env, "WXQR_REDIS_URL"),
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),

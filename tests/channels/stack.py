@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import Engine
 
 from wxqr.emulator.testing import RunningEmulator, serve_app
+from wxqr.runtime import Runtime
 from wxqr.service.accounts import Account, add_account, get_account
 from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings
@@ -63,7 +64,9 @@ def make_workspace(
         engine, appid=APPID, token=TOKEN, app_secret=SECRET
     )
     settings = make_settings(database_url, emulator)
-    return Workspace.open(engine, settings, **kwargs), account  # type: ignore[arg-type]
+    # A runtime on a given engine that does not serve holds nothing to close.
+    runtime = Runtime.open(settings, engine=engine, **kwargs)  # type: ignore[arg-type]
+    return runtime.workspace, account
 
 
 @dataclass
@@ -81,15 +84,20 @@ class Stack:
 
 @contextmanager
 def running_stack(engine: Engine, database_url: str, emulator: RunningEmulator) -> Iterator[Stack]:
-    ws, account = make_workspace(engine, database_url, emulator)
-    key = ws.api_keys.create(f"test-{uuid.uuid4().hex[:6]}").secret
-    app = create_app(ws.settings, engine=engine)
-    with serve_app(app) as base_url:
-        emulator.set_push_url(APPID, f"{base_url}/wechat/{APPID}")
-        try:
-            yield Stack(ws, account, emulator, base_url, key)
-        finally:
-            emulator.set_push_url(APPID, None)
+    account = get_account(engine, APPID) or add_account(
+        engine, appid=APPID, token=TOKEN, app_secret=SECRET
+    )
+    settings = make_settings(database_url, emulator)
+    # The test's workspace is the served app's own (one runtime, as in `wxqr serve`).
+    with Runtime.open(settings, engine=engine, serve=True) as runtime:
+        ws = runtime.workspace
+        key = ws.api_keys.create(f"test-{uuid.uuid4().hex[:6]}").secret
+        with serve_app(create_app(runtime)) as base_url:
+            emulator.set_push_url(APPID, f"{base_url}/wechat/{APPID}")
+            try:
+                yield Stack(ws, account, emulator, base_url, key)
+            finally:
+                emulator.set_push_url(APPID, None)
 
 
 def sqlite_copy(template: Path, folder: Path) -> str:

@@ -211,7 +211,7 @@ def test_wxqr_serves_worker_has_the_resume_chore(database_url: str) -> None:
     try:
         assert [c.name for c in app.state.worker.chores] == ["finish abandoned code reservations"]
     finally:
-        app.state.ingest.close()
+        app.state.runtime.close()
 
 
 def test_wxqr_code_resume(ws: WS, database_url: str, emulator: RunningEmulator) -> None:

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import Engine
 
+from wxqr.service.token_cache import DatabaseTokenCache
 from wxqr.wechat import (
     CachedToken,
-    DatabaseTokenCache,
     MemoryTokenCache,
     RedisTokenCache,
     TokenCache,

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 
 from wxqr.emulator.testing import EmulatorAccount, RunningEmulator, running_emulator
 from wxqr.protocol import QRRequest
+from wxqr.service.token_cache import DatabaseTokenCache
 from wxqr.wechat import (
     CachedToken,
-    DatabaseTokenCache,
     Lease,
     MemoryTokenCache,
     RedisTokenCache,

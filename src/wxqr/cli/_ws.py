@@ -1,4 +1,5 @@
-"""Shared by the channel, code, apikey and admin commands: the workspace, errors, output."""
+"""Shared by every command: the runtime (the only way a command reaches the store or
+WeChat), errors as one line, output."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from wxqr.runtime import Runtime
 from wxqr.service.accounts import AccountError
 from wxqr.service.channel_errors import ServiceError
 from wxqr.service.stats import StatsError
 from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings, SettingsError
-from wxqr.store.db import make_engine
-from wxqr.store.migrate import upgrade
 from wxqr.wechat import WeChatError
 
 __all__ = [
@@ -29,7 +29,10 @@ __all__ = [
     "console",
     "emit_json",
     "fail",
+    "load_settings",
+    "open_runtime",
     "open_workspace",
+    "start_runtime",
 ]
 
 console = Console()
@@ -56,26 +59,60 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@contextmanager
-def open_workspace(*, migrate: bool = True) -> Iterator[Workspace]:
-    """The workspace of ``WXQR_DATABASE_URL``; service errors end the command cleanly."""
+def load_settings() -> Settings:
+    """The environment's settings; a bad variable ends the command with one line."""
     try:
-        settings = Settings.from_env()
+        return Settings.from_env()
     except SettingsError as exc:
         fail(str(exc))
-    engine = make_engine(settings.database_url)
-    try:
-        if migrate:
-            upgrade(engine)
-        yield Workspace.open(engine, settings)
-    except ServiceError as exc:
+
+
+def _fail_for(exc: Exception) -> NoReturn:
+    """End the command with one line for an error a service or the store raised."""
+    if isinstance(exc, ServiceError):
         fail(exc.detail)
-    except (AccountError, StatsError) as exc:
-        fail(str(exc))
-    except WeChatError as exc:
+    if isinstance(exc, WeChatError):
         fail(f"WeChat call failed: {exc}")
-    except SQLAlchemyError as exc:
-        first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if isinstance(exc, SQLAlchemyError):
+        first_line = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
         fail(f"database error ({type(exc).__name__}): {first_line}")
+    fail(str(exc))
+
+
+_EXPECTED = (ServiceError, AccountError, StatsError, WeChatError, SQLAlchemyError, SettingsError)
+
+
+def start_runtime(
+    *, migrate: bool = True, sync_env_account: bool = True, serve: bool = False
+) -> Runtime:
+    """Open the runtime of the environment's settings (close it: :func:`open_runtime` does);
+    any error doing so ends the command with one line."""
+    settings = load_settings()
+    try:
+        return Runtime.open(
+            settings, migrate=migrate, sync_env_account=sync_env_account, serve=serve
+        )
+    except _EXPECTED as exc:
+        _fail_for(exc)
+
+
+@contextmanager
+def open_runtime(
+    *, migrate: bool = True, sync_env_account: bool = True, serve: bool = False
+) -> Iterator[Runtime]:
+    """The runtime of the ``WXQR_*`` settings, closed afterwards; service, WeChat and
+    database errors end the command cleanly (one line, exit 1)."""
+    runtime = start_runtime(migrate=migrate, sync_env_account=sync_env_account, serve=serve)
+    try:
+        yield runtime
+    except _EXPECTED as exc:
+        _fail_for(exc)
     finally:
-        engine.dispose()
+        runtime.close()
+
+
+@contextmanager
+def open_workspace(*, migrate: bool = True) -> Iterator[Workspace]:
+    """The workspace of the runtime of the ``WXQR_*`` settings (see :func:`open_runtime`)."""
+    with open_runtime(migrate=migrate) as runtime:
+        yield runtime.workspace

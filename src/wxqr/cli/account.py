@@ -8,11 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from wxqr.cli._ws import open_runtime
 from wxqr.protocol import EncryptMode
-from wxqr.service.accounts import AccountError, add_account, list_accounts
-from wxqr.settings import Settings
-from wxqr.store.db import make_engine
-from wxqr.store.migrate import upgrade
+from wxqr.service.accounts import add_account, list_accounts
 
 app = typer.Typer(help="Official Accounts served by this install.", no_args_is_help=True)
 
@@ -36,11 +34,9 @@ def add_command(
     ),
 ) -> None:
     """Add an account. Secrets may also come from the prompt (the token) or be left out."""
-    engine = make_engine(Settings.from_env().database_url)
-    try:
-        upgrade(engine)
+    with open_runtime() as runtime:
         account = add_account(
-            engine,
+            runtime.engine,
             appid=appid,
             token=token,
             app_secret=app_secret or None,
@@ -49,11 +45,6 @@ def add_command(
             name=name,
             timezone=timezone,
         )
-    except AccountError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     typer.echo(f"added account {account.appid} ({account.encrypt_mode.value} mode)")
     typer.echo(f"webhook URL: https://YOUR-HOST/wechat/{account.appid}")
 
@@ -61,12 +52,8 @@ def add_command(
 @app.command("list")
 def list_command() -> None:
     """List the accounts (no secrets: only whether each one is set)."""
-    engine = make_engine(Settings.from_env().database_url)
-    try:
-        upgrade(engine)
-        accounts = list_accounts(engine)
-    finally:
-        engine.dispose()
+    with open_runtime() as runtime:
+        accounts = list_accounts(runtime.engine)
     table = Table("appid", "name", "mode", "original id", "app secret", "AES key")
     for account in accounts:
         info = account.info()

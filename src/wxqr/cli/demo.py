@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import signal
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import typer
 from rich.panel import Panel
@@ -23,12 +27,10 @@ from rich.progress import Progress
 from wxqr.cli._ws import FORMAT_OPTION, OutputFormat, console, emit_json, fail
 from wxqr.emulator.testing import EmulatorAccount, running_emulator, serve_app
 from wxqr.protocol import QRRequest
+from wxqr.runtime import Runtime
 from wxqr.service.accounts import add_account
 from wxqr.service.demo import run_story
-from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings
-from wxqr.store.db import make_engine
-from wxqr.store.migrate import upgrade
 from wxqr.web.app import create_app
 from wxqr.wechat import ClientConfig, SyncWeChatClient
 
@@ -67,11 +69,10 @@ def demo(
     admin_password = password or secrets.token_urlsafe(9)
     account = EmulatorAccount()
     quiet = output is OutputFormat.JSON
+    runtime: Runtime | None = None
     try:
-        engine = make_engine(database_url)
-        upgrade(engine)
         start = time.time() - days * 86_400
-        with running_emulator(accounts=[account], start_time=start) as emu:
+        with _sigterm_stops(), running_emulator(accounts=[account], start_time=start) as emu:
             settings = Settings(
                 database_url=database_url,
                 host=host,
@@ -80,18 +81,20 @@ def demo(
                 wechat_api_base=emu.base_url,
                 wechat_mp_base=emu.base_url,
             )
+            runtime = Runtime.open(settings, serve=True, migrate=True)
+            # Closed after the server stopped (below), or by the finally on the way out.
             acct = add_account(
-                engine,
+                runtime.engine,
                 appid=account.appid,
                 token=account.token,
                 app_secret=account.secret,
                 name="Demo shop",
             )
-            ws = Workspace.open(engine, settings)
+            ws = runtime.workspace
             ws.admin.set_password(admin_password)
             api_key = ws.api_keys.create("demo").secret
             bound = _free_port(host, port)
-            with serve_app(create_app(settings, engine=engine), host=host, port=bound) as base:
+            with serve_app(create_app(runtime), host=host, port=bound) as base:
                 emu.set_push_url(account.appid, f"{base}/wechat/{account.appid}")
 
                 def issue_orphan(request: QRRequest) -> str:
@@ -146,15 +149,35 @@ def demo(
                         )
                     )
                 _wait(no_wait, duration, quiet)
-        engine.dispose()
     except OSError as exc:
         fail(f"the demo could not start: {exc}")
     finally:
+        if runtime is not None:
+            runtime.close()
         if keep:
             if not quiet:
                 console.print(f"kept {folder}", highlight=False)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, turned into what Ctrl-C raises, so the demo stops the same way."""
+
+
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Make SIGTERM stop the demo like Ctrl-C: servers stopped, temporary folder removed
+    (Python's default for SIGTERM ends the process without running ``finally``)."""
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait(no_wait: bool, duration: float | None, quiet: bool) -> None:

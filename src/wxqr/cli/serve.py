@@ -9,13 +9,29 @@ from typing import Any
 import typer
 import uvicorn
 
-from wxqr.settings import Settings, SettingsError
-from wxqr.store.db import make_engine
-from wxqr.store.migrate import upgrade
+from wxqr.cli._ws import load_settings, open_runtime
+from wxqr.settings import Settings
+
+__all__ = ["serve", "uvicorn_options"]
 
 
 def _fast(module: str, fallback: str) -> str:
     return module if importlib.util.find_spec(module) is not None else fallback
+
+
+def uvicorn_options(
+    settings: Settings, *, host: str | None, port: int | None, log_level: str
+) -> dict[str, Any]:
+    """uvicorn's options: ``--host``/``--port`` win over ``WXQR_HOST``/``WXQR_PORT``."""
+    return {
+        "host": host or settings.host,
+        "port": settings.port if port is None else port,
+        "loop": _fast("uvloop", "asyncio"),
+        "http": _fast("httptools", "h11"),
+        "log_level": log_level.lower(),
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
 
 
 def serve(
@@ -25,29 +41,17 @@ def serve(
     log_level: str = typer.Option("info", "--log-level", help="Log level."),
 ) -> None:
     """Run wxqr's web server. Runs pending database migrations first."""
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = load_settings()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": settings.port if port is None else port,
-        "loop": _fast("uvloop", "asyncio"),
-        "http": _fast("httptools", "h11"),
-        "log_level": log_level.lower(),
-        "access_log": False,
-        "timeout_graceful_shutdown": 10,
-    }
+    options = uvicorn_options(settings, host=host, port=port, log_level=log_level)
     if workers > 1:
+        # Migrate (and store the environment's account) once, here; every worker process
+        # then opens its own serving runtime (create_app_from_env).
+        with open_runtime(migrate=True):
+            pass
         uvicorn.run("wxqr.web.app:create_app_from_env", factory=True, workers=workers, **options)
-    else:
-        from wxqr.web.app import create_serving_app
+        return
+    from wxqr.web.app import create_serving_app
 
-        uvicorn.run(create_serving_app(settings), **options)
+    with open_runtime(migrate=True, serve=True) as runtime:
+        uvicorn.run(create_serving_app(runtime), **options)

@@ -22,6 +22,7 @@ from rich.table import Table as RichTable
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from wxqr.cli._ws import start_runtime
 from wxqr.service.stats import (
     METRIC_NAMES,
     AccountRef,
@@ -31,7 +32,6 @@ from wxqr.service.stats import (
     Window,
     export,
 )
-from wxqr.store.db import database_url_from_env, make_engine
 
 __all__ = ["Breakdown", "StatsFormat", "stats_command"]
 
@@ -197,10 +197,10 @@ def stats_command(
 
     Dates are the account's (its time zone). Reads WXQR_DATABASE_URL.
     """
-    url = database_url_from_env()
-    engine = make_engine(url)
+    runtime = start_runtime(migrate=False)
+    url = runtime.settings.database_url
     try:
-        service = StatsService(engine)
+        service = runtime.workspace.stats
         acct = service.account_by_appid(account) if account else service.default_account()
         window = _window(acct, date_from, date_to)
         data, single = _build(service, acct, window, channel or [], group, series, by)
@@ -211,7 +211,7 @@ def stats_command(
         where = make_url(url).render_as_string(hide_password=True)
         _fail(f"cannot read the database {where} ({type(exc).__name__}): {first_line}")
     finally:
-        engine.dispose()
+        runtime.close()
     last_day = (window.end - timedelta(seconds=1)).astimezone(ZoneInfo(acct.timezone)).date()
     caption = f"{acct.appid} · {window.start.date()} … {last_day} ({acct.timezone})"
     _emit(data, output, caption, single=single)

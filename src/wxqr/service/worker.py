@@ -29,18 +29,9 @@ from sqlalchemy import Engine, select, update
 
 from wxqr.service.accounts import Account, get_account_by_id
 from wxqr.service.ingest import JOB_TAG_FOLLOWER, JOB_USER_INFO
+from wxqr.service.wechat_clients import WeChatClients
 from wxqr.store import tables as t
-from wxqr.wechat import (
-    DEFAULT_API_BASE,
-    DEFAULT_MP_BASE,
-    APIError,
-    ClientConfig,
-    DatabaseTokenCache,
-    SyncWeChatClient,
-    TokenCache,
-    UserInfo,
-    WeChatError,
-)
+from wxqr.wechat import APIError, SyncWeChatClient, UserInfo, WeChatError
 
 if TYPE_CHECKING:
     from wxqr.settings import Settings
@@ -84,23 +75,12 @@ ClientFactory = Callable[[Account], SyncWeChatClient]
 
 
 def default_client_factory(engine: Engine, options: WorkerOptions) -> ClientFactory:
-    """Clients configured from the account and ``options``; tokens shared through the
-    database (or Redis when ``redis_url`` is set) with every other wxqr process."""
-
-    def build(account: Account) -> SyncWeChatClient:
-        if not account.app_secret:
-            raise WeChatError("the account has no app secret")
-        config = ClientConfig(
-            appid=account.appid,
-            secret=account.app_secret,
-            api_base=options.api_base or DEFAULT_API_BASE,
-            mp_base=options.mp_base or DEFAULT_MP_BASE,
-            redis_url=options.redis_url,
-        )
-        cache: TokenCache | None = None if options.redis_url else DatabaseTokenCache(engine)
-        return SyncWeChatClient(config, cache=cache)
-
-    return build
+    """Clients of a :class:`~wxqr.service.wechat_clients.WeChatClients` for ``options``
+    (a worker built outside :mod:`wxqr.runtime`; ``wxqr serve`` passes the runtime's)."""
+    clients = WeChatClients(
+        engine, api_base=options.api_base, mp_base=options.mp_base, redis_url=options.redis_url
+    )
+    return clients.job_client
 
 
 @dataclass(frozen=True, slots=True)

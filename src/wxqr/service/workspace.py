@@ -1,7 +1,9 @@
 """Everything the adapters (REST API, dashboard, CLI) need over one database, built once.
 
-``Workspace.open(engine, settings)`` wires the channel, code, image, API-key, admin and
-stats services to the same engine and to WeChat clients built from the stored accounts.
+The adapters' facade of the services. :class:`wxqr.runtime.Runtime` (the composition
+root) owns the one workspace of a process: ``runtime.workspace``. ``Workspace.open``
+wires the channel, code, image, API-key, admin and stats services to the runtime's engine
+and its one :class:`~wxqr.service.wechat_clients.WeChatClients`.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ class Workspace:
         engine: Engine,
         settings: Settings,
         *,
+        clients: WeChatClients | None = None,
         clock: Callable[[], float] = time.time,
         permanent_limit: int = PERMANENT_CODE_LIMIT,
     ) -> Workspace:
-        clients = WeChatClients.from_settings(engine, settings)
+        """Build the services (``clients``: the runtime's factory; by default one made
+        from ``settings``). Programs use :meth:`wxqr.runtime.Runtime.open` instead."""
+        clients = clients or WeChatClients.from_settings(engine, settings)
         return cls(
             engine=engine,
             settings=settings,

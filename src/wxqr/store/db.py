@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from wxqr._dburl import DEFAULT_DATABASE_URL, normalize_url
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
-    "database_url_from_env",
     "is_memory_database",
     "make_engine",
     "normalize_url",
 ]
-
-DEFAULT_DATABASE_URL = "sqlite:///wxqr.sqlite3"
-
-
-def normalize_url(url: str) -> str:
-    """Map plain ``postgres://`` / ``postgresql://`` URLs to the psycopg 3 driver."""
-    if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def is_memory_database(url: str) -> bool:
@@ -36,10 +27,6 @@ def is_memory_database(url: str) -> bool:
     return database in ("", ":memory:") or parsed.query.get("mode") == "memory"
 
 
-def database_url_from_env() -> str:
-    return normalize_url(os.environ.get("WXQR_DATABASE_URL", DEFAULT_DATABASE_URL))
-
-
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -49,9 +36,10 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create the engine for ``url`` (default: ``WXQR_DATABASE_URL`` or a local SQLite file)."""
-    resolved = normalize_url(url) if url else database_url_from_env()
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create the engine for ``url`` (``Settings.database_url``: the store never reads the
+    environment itself)."""
+    resolved = normalize_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})

@@ -1,8 +1,10 @@
-"""The app factory: ``create_app(settings)`` builds the FastAPI app ``wxqr serve`` runs.
+"""The app factory: ``create_app(runtime)`` builds the FastAPI app ``wxqr serve`` runs.
 
 It serves the webhook (``/wechat/{appid}``, ``/wechat``) and ``/healthz``, and includes
 ``wxqr.web.api.router`` and ``wxqr.web.dashboard.router`` when those modules exist.
-Routers reach the shared objects through ``request.app.state``:
+The app builds nothing itself: every shared object comes from the serving
+:class:`wxqr.runtime.Runtime` (the composition root), ``request.app.state.runtime``.
+``app.state`` also names its parts for code that needs only one:
 
 * ``settings`` — :class:`wxqr.settings.Settings`
 * ``engine`` — the SQLAlchemy engine (reads and ordinary writes)
@@ -29,14 +31,8 @@ from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
 from wxqr.heap import settle_heap
-from wxqr.service.chores import resume_reservations_chore
-from wxqr.service.codes import CodeService
-from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
-from wxqr.service.wechat_clients import WeChatClients
-from wxqr.service.worker import JobWorker, WorkerOptions
+from wxqr.runtime import Runtime
 from wxqr.settings import Settings
-from wxqr.store.db import is_memory_database, make_engine
-from wxqr.store.engines import make_writer_engine
 from wxqr.web.webhook import Receive, Scope, Send, WebhookApp
 
 __all__ = ["OPTIONAL_ROUTERS", "WxqrApp", "create_app", "create_app_from_env", "create_serving_app"]
@@ -86,55 +82,24 @@ async def _healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> WxqrApp:
-    """Build the app. ``engine`` (default: one for ``settings.database_url``) is not
-    disposed by the app when given; the group-commit writer gets an engine of its own."""
-    settings = settings or Settings.from_env()
-    own_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
-    writer_url = (
-        settings.database_url if own_engine else engine.url.render_as_string(hide_password=False)
-    )
-    writer_process: WriterConfig | None = None
-    writer_engine: Engine | None = None
-    if settings.ingest_writer == "process" and not is_memory_database(writer_url):
-        writer_process = WriterConfig(
-            database_url=writer_url,
-            synchronous=settings.sqlite_synchronous,
-            batch_max=settings.batch_max,
-            cache_ttl_seconds=settings.cache_ttl_seconds,
-        )
+def create_app(
+    source: Runtime | Settings | None = None, *, engine: Engine | None = None
+) -> WxqrApp:
+    """Build the app over ``source``: a serving :class:`~wxqr.runtime.Runtime` (the
+    caller keeps it and closes it after the app stopped), or settings (default: the
+    environment) from which the app opens a runtime of its own, closed when it stops;
+    ``engine`` is then used instead of one for ``settings.database_url`` (and never
+    disposed by the app). The schema must be migrated before."""
+    if isinstance(source, Runtime):
+        if engine is not None:
+            raise TypeError("engine goes with settings, not with a runtime")
+        runtime, owns_runtime = source, False
     else:
-        writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
-    ingest = IngestService(
-        engine,
-        IngestOptions(
-            deadline_seconds=settings.push_deadline_seconds,
-            batch_max=settings.batch_max,
-            cache_ttl_seconds=settings.cache_ttl_seconds,
-            store_raw_xml=settings.store_raw_xml,
-            fetch_user_info=settings.fetch_user_info,
-        ),
-        writer_engine=writer_engine,
-        writer_process=writer_process,
-        env_account=settings.env_account,
-    )
-    worker: JobWorker | None = None
-    worker_engine: Engine | None = None
-    if settings.worker_enabled:
-        worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
-        reservations = CodeService(
-            worker_engine, WeChatClients.from_settings(worker_engine, settings).client
-        )
-        worker = JobWorker(
-            worker_engine,
-            WorkerOptions.from_settings(settings),
-            chores=[resume_reservations_chore(reservations)],
-        )
-        wake = worker.wake
-        ingest.writer.on_commit = lambda results: (
-            wake() if any(r.inserted for r in results) else None
-        )
+        runtime = Runtime.open(source or Settings.from_env(), engine=engine, serve=True)
+        owns_runtime = True
+    if runtime.ingest is None:
+        raise ValueError("create_app needs a runtime opened with serve=True")
+    settings, ingest = runtime.settings, runtime.ingest
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -142,22 +107,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             # The writer thread releases the GIL at every database call; with Python's
             # default 5 ms switch interval each call would wait for the busy event loop.
             sys.setswitchinterval(settings.gil_switch_interval)
-        await anyio.to_thread.run_sync(ingest.sync_env_account)
-        await anyio.to_thread.run_sync(ingest.writer.start)
-        if worker is not None:
-            worker.start()
+        await runtime.start_serving()
         try:
             yield
         finally:
-            if worker is not None:
-                await anyio.to_thread.run_sync(worker.stop)
-            await ingest.aclose()
-            if writer_engine is not None:
-                writer_engine.dispose()
-            if worker_engine is not None:
-                worker_engine.dispose()
-            if own_engine:
-                engine.dispose()
+            await runtime.stop_serving()
+            if owns_runtime:
+                await anyio.to_thread.run_sync(runtime.close)
 
     # The REST API's OpenAPI document; its docs page (self-hosted Swagger UI, no CDN) is
     # served by wxqr.web.api at /api/v1/docs, so FastAPI's CDN-based pages are off.
@@ -169,10 +125,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url=None,
         redoc_url=None,
     )
+    app.state.runtime = runtime
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.engine = runtime.engine
     app.state.ingest = ingest
-    app.state.worker = worker
+    app.state.worker = runtime.worker
     app.webhook = WebhookApp(
         ingest,
         app.serve_framework,
@@ -184,10 +141,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def create_serving_app(settings: Settings) -> WxqrApp:
+def create_serving_app(source: Runtime | Settings) -> WxqrApp:
     """The app of a process that does nothing but serve it (``wxqr serve`` and each of its
     workers): :func:`create_app`, then the process's heap is settled (:mod:`wxqr.heap`)."""
-    app = create_app(settings)
+    app = create_app(source)
     settle_heap()
     return app
 

@@ -1,9 +1,10 @@
 """The WeChat API client: the only place wxqr talks to WeChat.
 
 ``WeChatClient`` (async) and ``SyncWeChatClient`` (blocking facade), configured by
-``ClientConfig``; access tokens shared through a ``TokenCache`` (memory, Redis, database)
-and refreshed by exactly one worker at a time; typed results and one error tree
-(``WeChatError``). See docs/client.md.
+``ClientConfig``; access tokens shared through a ``TokenCache`` (memory and Redis here;
+wxqr's database cache is ``wxqr.service.token_cache.DatabaseTokenCache``, since this
+package knows no storage) and refreshed by exactly one worker at a time; typed results
+and one error tree (``WeChatError``). See docs/client.md.
 """
 
 from ._cache import CachedToken, Lease, MemoryTokenCache, TokenCache
@@ -15,7 +16,6 @@ from ._client import (
     date_chunks,
 )
 from ._config import DEFAULT_API_BASE, DEFAULT_MP_BASE, ClientConfig, TokenSource
-from ._db_cache import DatabaseTokenCache
 from ._errors import (
     TOKEN_ERRCODES,
     APIError,
@@ -47,7 +47,6 @@ __all__ = [
     "CachedToken",
     "ClientConfig",
     "ConfigurationError",
-    "DatabaseTokenCache",
     "InvalidCredentials",
     "InvalidToken",
     "Lease",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -12,8 +11,6 @@ from wxqr.service.apikeys import ApiKey
 from wxqr.service.workspace import Workspace
 
 __all__ = ["WS", "require_api_key", "workspace"]
-
-_lock = threading.Lock()
 
 _key_header = APIKeyHeader(
     name="X-API-Key",
@@ -26,16 +23,8 @@ _bearer = HTTPBearer(
 
 
 def workspace(request: Request) -> Workspace:
-    """The app's workspace, built on first use from ``app.state.engine`` and ``settings``."""
-    state = request.app.state
-    found = getattr(state, "wxqr_workspace", None)
-    if isinstance(found, Workspace):
-        return found
-    with _lock:
-        found = getattr(state, "wxqr_workspace", None)
-        if not isinstance(found, Workspace):
-            found = Workspace.open(state.engine, state.settings)
-            state.wxqr_workspace = found
+    """The workspace of the app's runtime (built once, by :class:`wxqr.runtime.Runtime`)."""
+    found: Workspace = request.app.state.runtime.workspace
     return found
 
 

@@ -1,5 +1,10 @@
 """The database token cache: the ``access_tokens`` table of the wxqr store.
 
+It implements :class:`wxqr.wechat.TokenCache` here, in the service layer, because the
+WeChat client knows no storage (ADR 0001, ADR 0004):
+:class:`~wxqr.service.wechat_clients.WeChatClients` hands it to the clients it builds
+when no Redis is configured.
+
 For installs without Redis whose workers share one database. The store is synchronous
 SQLAlchemy Core, so every operation runs in a worker thread (``asyncio.to_thread``). Each
 is one short transaction whose ``UPDATE ... WHERE`` is the atomic check:
@@ -13,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.store.tables import access_tokens
-
-from ._cache import CachedToken, Lease, new_owner
+from wxqr.wechat import CachedToken, Lease
 
 __all__ = ["DatabaseTokenCache"]
 
@@ -31,7 +36,10 @@ def _now_ms() -> int:
 
 
 class DatabaseTokenCache:
-    """Tokens in the ``access_tokens`` table (the schema must exist: run the migrations)."""
+    """Tokens in the ``access_tokens`` table (the schema must exist: run the migrations).
+
+    A :class:`wxqr.wechat.TokenCache`; stateless besides its engine, so one instance can
+    serve every client and thread."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -96,7 +104,7 @@ class DatabaseTokenCache:
 
     def _try_lock(self, appid: str, ttl: float) -> Lease | None:
         self._ensure_row(appid)
-        owner = new_owner()
+        owner = uuid.uuid4().hex  # a random lock owner id, as wechat's own caches use
         now = _now_ms()
         free = or_(_t.lock_owner.is_(None), _t.lock_until.is_(None), _t.lock_until < now)
         take = (

@@ -1,0 +1,248 @@
+"""The composition root: every long-lived object of a wxqr process, built in one place.
+
+``Runtime.open(settings)`` builds, from one :class:`~wxqr.settings.Settings` value, the
+engine, the one :class:`~wxqr.service.wechat_clients.WeChatClients` (the token cache,
+database or Redis, is chosen there once), the adapters' :class:`~wxqr.service.workspace.Workspace`
+of services and, for a serving process (``serve=True``), the ingest service with its
+group-commit writer and the background worker (which calls WeChat through the same
+factory). ``close()`` releases all of it; a runtime is a context manager.
+
+Every adapter starts here: ``wxqr serve`` and ``create_app`` (the web app), each CLI
+command (through ``wxqr.cli._ws``), the demo. Nothing else opens engines, reads the
+environment or builds WeChat clients. See docs/adr/0004-composition-root.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+import anyio
+from sqlalchemy import Engine
+
+from wxqr.protocol import PERMANENT_CODE_LIMIT
+from wxqr.service.accounts import sync_env_account
+from wxqr.service.chores import resume_reservations_chore
+from wxqr.service.codes import CodeService
+from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.wechat_clients import WeChatClients
+from wxqr.service.worker import JobWorker, WorkerOptions
+from wxqr.service.workspace import Workspace
+from wxqr.settings import Settings
+from wxqr.store.db import is_memory_database, make_engine
+from wxqr.store.engines import make_writer_engine
+from wxqr.store.migrate import upgrade
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """One process's wiring. Build it with :meth:`open`; the attributes are read-only.
+
+    * ``settings`` — what it was built from;
+    * ``engine`` — reads and ordinary writes (disposed by :meth:`close` unless given);
+    * ``clients`` — the one WeChat client factory;
+    * ``workspace`` — the services the REST API, dashboard and CLI use;
+    * ``ingest`` — the webhook's ingest service (serving runtimes only, else None);
+    * ``worker`` — the background job worker (serving runtimes with ``WXQR_WORKER``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        clients: WeChatClients,
+        workspace: Workspace,
+        *,
+        owns_engine: bool,
+        ingest: IngestService | None = None,
+        worker: JobWorker | None = None,
+        helper_engines: tuple[Engine, ...] = (),
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clients = clients
+        self.workspace = workspace
+        self.ingest = ingest
+        self.worker = worker
+        self._owns_engine = owns_engine
+        self._helper_engines = helper_engines
+        self._lock = threading.Lock()
+        self._serving = False
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        engine: Engine | None = None,
+        serve: bool = False,
+        migrate: bool = False,
+        sync_env_account: bool = True,
+        clock: Callable[[], float] = time.time,
+        permanent_limit: int = PERMANENT_CODE_LIMIT,
+    ) -> Runtime:
+        """Build the runtime of ``settings`` (default: :meth:`Settings.from_env`).
+
+        ``engine``: use this engine (not disposed by :meth:`close`) instead of one for
+        ``settings.database_url``. ``serve``: also build ingest and (when enabled) the
+        worker; :meth:`start_serving` starts them. ``migrate``: bring the schema up to
+        date first. ``sync_env_account``: store the ``WXQR_APPID`` account (added or
+        updated), so the CLI sees it before ``wxqr serve`` ever ran.
+        """
+        settings = settings or Settings.from_env()
+        owns_engine = engine is None
+        engine = engine or make_engine(settings.database_url)
+        built: list[Engine] = []
+        try:
+            if migrate:
+                upgrade(engine)
+            clients = WeChatClients.from_settings(engine, settings)
+            workspace = Workspace.open(
+                engine, settings, clients=clients, clock=clock, permanent_limit=permanent_limit
+            )
+            ingest = worker = None
+            if serve:
+                ingest, worker = _serving_parts(settings, engine, clients, clock, built)
+            runtime = cls(
+                settings,
+                engine,
+                clients,
+                workspace,
+                owns_engine=owns_engine,
+                ingest=ingest,
+                worker=worker,
+                helper_engines=tuple(built),
+            )
+            if sync_env_account:
+                runtime.sync_env_account()
+        except BaseException:
+            for helper in built:
+                helper.dispose()
+            if owns_engine:
+                engine.dispose()
+            raise
+        return runtime
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (safe to repeat, and from several
+        processes at once), then store the environment's account."""
+        upgrade(self.engine)
+        self.sync_env_account()
+
+    def sync_env_account(self) -> None:
+        """Add or update the account configured by ``WXQR_APPID``… (if any) in the store."""
+        if self.ingest is not None:
+            self.ingest.sync_env_account()  # also refreshes ingest's account cache
+        elif self.settings.env_account is not None:
+            sync_env_account(self.engine, self.settings.env_account)
+
+    async def start_serving(self) -> None:
+        """Start the group-commit writer and the worker (on the serving event loop)."""
+        if self.ingest is None:
+            raise RuntimeError("this runtime was not opened with serve=True")
+        await anyio.to_thread.run_sync(self.ingest.sync_env_account)
+        await anyio.to_thread.run_sync(self.ingest.writer.start)
+        if self.worker is not None:
+            self.worker.start()
+        with self._lock:
+            self._serving = True
+
+    async def stop_serving(self) -> None:
+        """Stop the worker, then the writer once what is queued is written (on the loop)."""
+        with self._lock:
+            serving, self._serving = self._serving, False
+        if not serving:
+            return
+        if self.worker is not None:
+            await anyio.to_thread.run_sync(self.worker.stop)
+        if self.ingest is not None:
+            await self.ingest.aclose()
+
+    def close(self) -> None:
+        """Stop whatever still runs and dispose the engines this runtime made (once)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._serving = False
+        if self.worker is not None:
+            self.worker.stop()
+        if self.ingest is not None:
+            self.ingest.close()
+        for helper in self._helper_engines:
+            helper.dispose()
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _serving_parts(
+    settings: Settings,
+    engine: Engine,
+    clients: WeChatClients,
+    clock: Callable[[], float],
+    built: list[Engine],
+) -> tuple[IngestService, JobWorker | None]:
+    """The webhook's ingest (its writer in a child process or a thread, ADR 0003) and the
+    worker. ``built`` collects the engines made here, for :meth:`Runtime.close`."""
+    writer_url = engine.url.render_as_string(hide_password=False)
+    writer_process: WriterConfig | None = None
+    writer_engine: Engine | None = None
+    if settings.ingest_writer == "process" and not is_memory_database(writer_url):
+        writer_process = WriterConfig(
+            database_url=writer_url,
+            synchronous=settings.sqlite_synchronous,
+            batch_max=settings.batch_max,
+            cache_ttl_seconds=settings.cache_ttl_seconds,
+        )
+    else:
+        writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
+        built.append(writer_engine)
+    ingest = IngestService(
+        engine,
+        IngestOptions(
+            deadline_seconds=settings.push_deadline_seconds,
+            batch_max=settings.batch_max,
+            cache_ttl_seconds=settings.cache_ttl_seconds,
+            store_raw_xml=settings.store_raw_xml,
+            fetch_user_info=settings.fetch_user_info,
+        ),
+        writer_engine=writer_engine,
+        writer_process=writer_process,
+        env_account=settings.env_account,
+    )
+    if not settings.worker_enabled:
+        return ingest, None
+    # The worker writes from its own thread with BEGIN IMMEDIATE on SQLite (a
+    # read-then-write never fails on a busy snapshot), as the ingest writer does.
+    worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
+    built.append(worker_engine)
+    reservations = CodeService(worker_engine, clients.client, clock=clock)
+    worker = JobWorker(
+        worker_engine,
+        WorkerOptions.from_settings(settings),
+        client_factory=clients.job_client,
+        clock=clock,
+        chores=[resume_reservations_chore(reservations)],
+    )
+    wake = worker.wake
+    ingest.writer.on_commit = lambda results: wake() if any(r.inserted for r in results) else None
+    return ingest, worker
