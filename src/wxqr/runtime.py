@@ -50,7 +50,10 @@ class Runtime:
     * ``clients`` — the one WeChat client factory;
     * ``workspace`` — the services the REST API, dashboard and CLI use;
     * ``ingest`` — the webhook's ingest service (serving runtimes only, else None);
-    * ``worker`` — the background job worker (serving runtimes with ``WXQR_WORKER``).
+    * ``worker`` — the background job worker (serving runtimes with ``WXQR_WORKER``);
+    * ``writer_engine`` — the group-commit writer's engine when it writes in this process
+      (``WXQR_INGEST_WRITER=thread`` or an in-memory database), else None;
+    * ``worker_engine`` — the worker's engine (None without a worker).
     """
 
     def __init__(
@@ -63,7 +66,8 @@ class Runtime:
         owns_engine: bool,
         ingest: IngestService | None = None,
         worker: JobWorker | None = None,
-        helper_engines: tuple[Engine, ...] = (),
+        writer_engine: Engine | None = None,
+        worker_engine: Engine | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -71,8 +75,9 @@ class Runtime:
         self.workspace = workspace
         self.ingest = ingest
         self.worker = worker
+        self.writer_engine = writer_engine
+        self.worker_engine = worker_engine
         self._owns_engine = owns_engine
-        self._helper_engines = helper_engines
         self._lock = threading.Lock()
         self._serving = False
         self._closed = False
@@ -100,7 +105,7 @@ class Runtime:
         settings = settings or Settings.from_env()
         owns_engine = engine is None
         engine = engine or make_engine(settings.database_url)
-        built: list[Engine] = []
+        parts = _ServingParts()
         try:
             if migrate:
                 upgrade(engine)
@@ -108,24 +113,23 @@ class Runtime:
             workspace = Workspace.open(
                 engine, settings, clients=clients, clock=clock, permanent_limit=permanent_limit
             )
-            ingest = worker = None
             if serve:
-                ingest, worker = _serving_parts(settings, engine, clients, clock, built)
+                _build_serving_parts(parts, settings, engine, clients, clock)
             runtime = cls(
                 settings,
                 engine,
                 clients,
                 workspace,
                 owns_engine=owns_engine,
-                ingest=ingest,
-                worker=worker,
-                helper_engines=tuple(built),
+                ingest=parts.ingest,
+                worker=parts.worker,
+                writer_engine=parts.writer_engine,
+                worker_engine=parts.worker_engine,
             )
             if sync_env_account:
                 runtime.sync_env_account()
         except BaseException:
-            for helper in built:
-                helper.dispose()
+            parts.dispose()
             if owns_engine:
                 engine.dispose()
             raise
@@ -177,8 +181,9 @@ class Runtime:
             self.worker.stop()
         if self.ingest is not None:
             self.ingest.close()
-        for helper in self._helper_engines:
-            helper.dispose()
+        for helper in (self.writer_engine, self.worker_engine):
+            if helper is not None:
+                helper.dispose()
         if self._owns_engine:
             self.engine.dispose()
 
@@ -194,15 +199,30 @@ class Runtime:
         self.close()
 
 
-def _serving_parts(
+class _ServingParts:
+    """What a serving runtime adds, gathered while it is built (disposed if that fails)."""
+
+    def __init__(self) -> None:
+        self.ingest: IngestService | None = None
+        self.worker: JobWorker | None = None
+        self.writer_engine: Engine | None = None
+        self.worker_engine: Engine | None = None
+
+    def dispose(self) -> None:
+        for helper in (self.writer_engine, self.worker_engine):
+            if helper is not None:
+                helper.dispose()
+
+
+def _build_serving_parts(
+    parts: _ServingParts,
     settings: Settings,
     engine: Engine,
     clients: WeChatClients,
     clock: Callable[[], float],
-    built: list[Engine],
-) -> tuple[IngestService, JobWorker | None]:
+) -> None:
     """The webhook's ingest (its writer in a child process or a thread, ADR 0003) and the
-    worker. ``built`` collects the engines made here, for :meth:`Runtime.close`."""
+    worker, into ``parts``."""
     writer_url = engine.url.render_as_string(hide_password=False)
     writer_process: WriterConfig | None = None
     writer_engine: Engine | None = None
@@ -215,8 +235,8 @@ def _serving_parts(
         )
     else:
         writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
-        built.append(writer_engine)
-    ingest = IngestService(
+        parts.writer_engine = writer_engine
+    ingest = parts.ingest = IngestService(
         engine,
         IngestOptions(
             deadline_seconds=settings.push_deadline_seconds,
@@ -230,13 +250,14 @@ def _serving_parts(
         env_account=settings.env_account,
     )
     if not settings.worker_enabled:
-        return ingest, None
+        return
     # The worker writes from its own thread with BEGIN IMMEDIATE on SQLite (a
     # read-then-write never fails on a busy snapshot), as the ingest writer does.
-    worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
-    built.append(worker_engine)
+    worker_engine = parts.worker_engine = make_writer_engine(
+        writer_url, synchronous=settings.sqlite_synchronous
+    )
     reservations = CodeService(worker_engine, clients.client, clock=clock)
-    worker = JobWorker(
+    worker = parts.worker = JobWorker(
         worker_engine,
         WorkerOptions.from_settings(settings),
         client_factory=clients.job_client,
@@ -245,4 +266,3 @@ def _serving_parts(
     )
     wake = worker.wake
     ingest.writer.on_commit = lambda results: wake() if any(r.inserted for r in results) else None
-    return ingest, worker

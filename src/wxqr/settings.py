@@ -95,8 +95,7 @@ def _database_url(env: Mapping[str, str]) -> str:
         # Only the scheme is quoted: the rest of the URL may hold a password.
         found = f"a {backend}:// URL" if backend else "no URL (scheme://...)"
         raise SettingsError(
-            "WXQR_DATABASE_URL must be a sqlite:// or postgresql:// URL "
-            f"(wxqr supports SQLite and PostgreSQL), got {found}"
+            f"WXQR_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {found}"
         )
     return url
 

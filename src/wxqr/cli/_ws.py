@@ -51,7 +51,7 @@ FORMAT_OPTION = typer.Option(OutputFormat.TABLE, "--format", "-f", help="Output 
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

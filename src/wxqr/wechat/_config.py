@@ -76,7 +76,11 @@ class ClientConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientConfig:
         """Read ``WXQR_APPID``, ``WXQR_APP_SECRET`` (required), ``WXQR_WECHAT_API_BASE``,
         ``WXQR_WECHAT_MP_BASE``, ``WXQR_WECHAT_TOKEN_SOURCE`` (stable|classic),
-        ``WXQR_WECHAT_TIMEOUT`` and ``WXQR_REDIS_URL``."""
+        ``WXQR_WECHAT_TIMEOUT`` and ``WXQR_REDIS_URL``.
+
+        A convenience for scripts that use this client library on its own. wxqr itself
+        never calls it: its clients are configured from :class:`wxqr.settings.Settings`
+        (the same variables) by ``wxqr.service.wechat_clients.WeChatClients``."""
         env = os.environ if environ is None else environ
         appid = env.get("WXQR_APPID", "")
         secret = env.get("WXQR_APP_SECRET", "")

@@ -1,0 +1,274 @@
+"""Every variable documented in README.md and docs/operations.md changes what the runtime
+builds: one case per variable, each built from an environment mapping the way
+``wxqr serve`` builds it (``Settings.from_env`` then ``Runtime.open``).
+
+A test at the end checks the table covers every variable the docs name.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from wxqr.cli.serve import uvicorn_options
+from wxqr.protocol import EncryptMode
+from wxqr.runtime import Runtime
+from wxqr.service.ingest import GroupCommitWriter
+from wxqr.settings import Settings
+from wxqr.wechat import TokenSource
+
+ROOT = Path(__file__).resolve().parents[2]
+APPID = "wx2222222222222222"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+ENV_ACCOUNT = {"WXQR_APPID": APPID, "WXQR_TOKEN": "tok-env", "WXQR_APP_SECRET": "sec-env"}
+
+
+@contextmanager
+def runtime_of(env: dict[str, str], sqlite_url: str) -> Iterator[Runtime]:
+    settings = Settings.from_env({"WXQR_DATABASE_URL": sqlite_url, **env})
+    with Runtime.open(settings, serve=True) as runtime:
+        yield runtime
+
+
+def _writer_synchronous(runtime: Runtime) -> int:
+    assert runtime.ingest is not None
+    assert isinstance(runtime.ingest.writer, GroupCommitWriter)
+    assert runtime.writer_engine is not None
+    with runtime.writer_engine.connect() as conn:
+        return int(conn.execute(text("PRAGMA synchronous")).scalar_one())
+
+
+def _listens(runtime: Runtime) -> tuple[str, int]:
+    """Where ``wxqr serve`` (without --host/--port) would listen."""
+    options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
+    return options["host"], options["port"]
+
+
+@dataclass(frozen=True)
+class Case:
+    variables: tuple[str, ...]
+    env: dict[str, str]
+    check: Callable[[Runtime], object]
+
+
+def _client_config(runtime: Runtime):  # type: ignore[no-untyped-def]
+    return runtime.clients.config(runtime.workspace.account(APPID))
+
+
+CASES = [
+    Case(
+        ("WXQR_DATABASE_URL",),
+        {},
+        lambda rt: (
+            rt.engine.url.database == rt.settings.database_url.removeprefix("sqlite:///")
+            and rt.engine.url.database.endswith("wxqr.sqlite3")
+        ),  # type: ignore[union-attr]
+    ),
+    Case(
+        ("WXQR_HOST", "WXQR_PORT"),
+        {"WXQR_HOST": "192.0.2.7", "WXQR_PORT": "9123"},
+        lambda rt: _listens(rt) == ("192.0.2.7", 9123),
+    ),
+    Case(
+        ("WXQR_APPID", "WXQR_TOKEN", "WXQR_APP_SECRET", "WXQR_AES_KEY", "WXQR_ENCRYPT_MODE"),
+        {**ENV_ACCOUNT, "WXQR_AES_KEY": AES_KEY, "WXQR_ENCRYPT_MODE": "safe"},
+        lambda rt: (
+            (a := rt.workspace.account(APPID)).token == "tok-env"
+            and a.app_secret == "sec-env"
+            and a.aes_key == AES_KEY
+            and a.encrypt_mode is EncryptMode.SAFE
+        ),
+    ),
+    Case(
+        ("WXQR_PUSH_DEADLINE_SECONDS",),
+        {"WXQR_PUSH_DEADLINE_SECONDS": "0.5"},
+        lambda rt: rt.ingest is not None and rt.ingest.options.deadline_seconds == 0.5,
+    ),
+    Case(
+        ("WXQR_BATCH_MAX",),
+        {"WXQR_BATCH_MAX": "7"},
+        lambda rt: rt.ingest is not None and rt.ingest.options.batch_max == 7,
+    ),
+    Case(
+        ("WXQR_CACHE_TTL_SECONDS",),
+        {"WXQR_CACHE_TTL_SECONDS": "0.25"},
+        lambda rt: rt.ingest is not None and rt.ingest.options.cache_ttl_seconds == 0.25,
+    ),
+    Case(
+        ("WXQR_STORE_RAW_XML",),
+        {"WXQR_STORE_RAW_XML": "0"},
+        lambda rt: rt.ingest is not None and rt.ingest.options.store_raw_xml is False,
+    ),
+    Case(
+        ("WXQR_FETCH_USER_INFO",),
+        {"WXQR_FETCH_USER_INFO": "no"},
+        lambda rt: rt.ingest is not None and rt.ingest.options.fetch_user_info is False,
+    ),
+    Case(
+        ("WXQR_INGEST_WRITER",),
+        {"WXQR_INGEST_WRITER": "thread"},
+        lambda rt: rt.ingest is not None and isinstance(rt.ingest.writer, GroupCommitWriter),
+    ),
+    Case(
+        ("WXQR_SQLITE_SYNCHRONOUS",),
+        {"WXQR_INGEST_WRITER": "thread", "WXQR_SQLITE_SYNCHRONOUS": "NORMAL"},
+        lambda rt: _writer_synchronous(rt) == 1,  # FULL would be 2
+    ),
+    Case(
+        ("WXQR_WORKER",),
+        {"WXQR_WORKER": "0"},
+        lambda rt: rt.worker is None,
+    ),
+    Case(
+        ("WXQR_WORKER_POLL_SECONDS",),
+        {"WXQR_WORKER_POLL_SECONDS": "0.2"},
+        lambda rt: rt.worker is not None and rt.worker.options.poll_seconds == 0.2,
+    ),
+    Case(
+        ("WXQR_JOB_MAX_ATTEMPTS",),
+        {"WXQR_JOB_MAX_ATTEMPTS": "3"},
+        lambda rt: rt.worker is not None and rt.worker.options.max_attempts == 3,
+    ),
+    Case(
+        ("WXQR_WECHAT_API_BASE", "WXQR_WECHAT_MP_BASE"),
+        {
+            **ENV_ACCOUNT,
+            "WXQR_WECHAT_API_BASE": "http://127.0.0.1:9/api/",
+            "WXQR_WECHAT_MP_BASE": "http://127.0.0.1:9/mp",
+        },
+        lambda rt: (
+            _client_config(rt).api_base == "http://127.0.0.1:9/api"
+            and _client_config(rt).mp_base == "http://127.0.0.1:9/mp"
+            and rt.workspace.clients.mp_base == "http://127.0.0.1:9/mp"
+        ),
+    ),
+    Case(
+        ("WXQR_WECHAT_TOKEN_SOURCE", "WXQR_WECHAT_TIMEOUT"),
+        {**ENV_ACCOUNT, "WXQR_WECHAT_TOKEN_SOURCE": "classic", "WXQR_WECHAT_TIMEOUT": "3"},
+        lambda rt: (
+            _client_config(rt).token_source is TokenSource.CLASSIC
+            and _client_config(rt).timeout == 3.0
+        ),
+    ),
+    Case(
+        ("WXQR_REDIS_URL",),
+        {**ENV_ACCOUNT, "WXQR_REDIS_URL": "redis://127.0.0.1:1/0"},
+        lambda rt: (
+            rt.clients.token_cache_kind == "redis"
+            and _client_config(rt).redis_url == "redis://127.0.0.1:1/0"
+        ),
+    ),
+    Case(
+        ("WXQR_LOGIN_MAX_FAILURES", "WXQR_LOGIN_WINDOW_SECONDS"),
+        {"WXQR_LOGIN_MAX_FAILURES": "2", "WXQR_LOGIN_WINDOW_SECONDS": "60"},
+        lambda rt: _throttled_after(rt) == 2 and 0 < _retry_after(rt) <= 60,
+    ),
+]
+
+
+def _throttled_after(runtime: Runtime) -> int:
+    """How many failed attempts a client gets before it is refused."""
+    throttle = runtime.workspace.login_throttle
+    for n in range(10):
+        if throttle.attempt("10.0.0.1") is not None:
+            return n
+    return 10
+
+
+def _retry_after(runtime: Runtime) -> float:
+    throttle = runtime.workspace.login_throttle
+    for _ in range(10):
+        wait = throttle.attempt("10.0.0.2")
+        if wait is not None:
+            return wait
+    return 0.0
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "+".join(c.variables))
+def test_each_variable_changes_what_the_runtime_builds(case: Case, sqlite_url: str) -> None:
+    with runtime_of(case.env, sqlite_url) as runtime:
+        assert case.check(runtime)
+
+
+@pytest.mark.parametrize("case", CASES[1:], ids=lambda c: "+".join(c.variables))
+def test_without_the_variable_the_default_is_built(case: Case, sqlite_url: str) -> None:
+    """The same check fails on the defaults: each case really tests its variable."""
+    env = {k: v for k, v in case.env.items() if k not in case.variables}
+    if set(case.variables) & set(ENV_ACCOUNT) - {"WXQR_APP_SECRET"}:
+        with runtime_of(env, sqlite_url) as runtime:
+            assert runtime.workspace.accounts() == []
+        return
+    with runtime_of(env, sqlite_url) as runtime:
+        assert not case.check(runtime)
+
+
+def _webhook_status(client: TestClient, body: bytes, timestamp: int) -> int:
+    from wxqr.protocol import PushQuery, signature
+
+    query = PushQuery(signature("tok-env", str(timestamp), "n-1"), str(timestamp), "n-1")
+    return client.post(f"/wechat/{APPID}", params=query.to_params(), content=body).status_code
+
+
+def _subscribe(timestamp: int, padding: int = 0) -> bytes:
+    return (
+        f"<xml><ToUserName>gh_x</ToUserName><FromUserName>o-1</FromUserName>"
+        f"<CreateTime>{timestamp}</CreateTime><MsgType>event</MsgType>"
+        f"<Event>subscribe</Event><EventKey>{'x' * padding}</EventKey></xml>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "status_with", "status_without"),
+    [
+        ("WXQR_PUSH_MAX_AGE_SECONDS", "30", 403, 200),  # a push 60 s old
+        ("WXQR_MAX_BODY_BYTES", "2048", 413, 200),  # a 4 KiB body
+    ],
+)
+def test_webhook_limits_take_effect(
+    sqlite_url: str, variable: str, value: str, status_with: int, status_without: int
+) -> None:
+    import time
+
+    base = {**ENV_ACCOUNT, "WXQR_INGEST_WRITER": "thread", "WXQR_WORKER": "0"}
+    for env, expected in (({**base, variable: value}, status_with), (base, status_without)):
+        with runtime_of(env, sqlite_url) as runtime:
+            from wxqr.web.app import create_app
+
+            with TestClient(create_app(runtime)) as client:
+                now = int(time.time())
+                if variable == "WXQR_PUSH_MAX_AGE_SECONDS":
+                    status = _webhook_status(client, _subscribe(now - 60), now - 60)
+                else:
+                    status = _webhook_status(client, _subscribe(now, padding=4096), now)
+                assert status == expected, env
+
+
+def test_gil_switch_interval_is_set_while_serving(sqlite_url: str) -> None:
+    from wxqr.web.app import create_app
+
+    before = sys.getswitchinterval()
+    env = {"WXQR_INGEST_WRITER": "thread", "WXQR_WORKER": "0", "WXQR_GIL_SWITCH_INTERVAL": "0.002"}
+    try:
+        with runtime_of(env, sqlite_url) as runtime, TestClient(create_app(runtime)):
+            assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_the_table_covers_every_documented_variable() -> None:
+    documented: set[str] = set()
+    for doc in (ROOT / "README.md", ROOT / "docs" / "operations.md"):
+        documented |= set(re.findall(r"`(WXQR_[A-Z_]+)`", doc.read_text(encoding="utf-8")))
+    documented -= {"WXQR_TEST_POSTGRES_URL", "WXQR_TEST_REDIS_URL", "WXQR_SKIP_FRONTEND"}
+    covered = {v for case in CASES for v in case.variables}
+    covered |= {"WXQR_PUSH_MAX_AGE_SECONDS", "WXQR_MAX_BODY_BYTES", "WXQR_GIL_SWITCH_INTERVAL"}
+    assert documented - covered == set()
+    assert "WXQR_WECHAT_TIMEOUT" in documented  # operations.md lists every variable
