@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -25,11 +24,11 @@ from wxqr.wechat import TokenSource
 
 
 @pytest.fixture
-def account(emulator: RunningEmulator) -> Iterator[EmulatorAccount]:
+def account(emulator: RunningEmulator) -> EmulatorAccount:
     """An emulator account of this test alone (tokens in Redis are keyed by appid)."""
     made = EmulatorAccount(appid=f"wx{uuid.uuid4().hex[:16]}", secret=f"s-{uuid.uuid4().hex}")
     emulator.add_account(made)
-    yield made
+    return made
 
 
 def _env(sqlite_url: str, emulator: RunningEmulator, account: EmulatorAccount) -> dict[str, str]:
