@@ -50,8 +50,34 @@ def test_env_account_and_overrides() -> None:
         ({"WXQR_PUSH_MAX_AGE_SECONDS": "soon"}, "number"),
         ({"WXQR_BATCH_MAX": "0"}, "at least"),
         ({"WXQR_WORKER": "maybe"}, "boolean"),
+        ({"WXQR_DATABASE_URL": "mysql://u:pw@db/wxqr"}, "sqlite:// or postgresql://"),
+        ({"WXQR_DATABASE_URL": "wxqr.sqlite3"}, "got no URL"),
+        ({"WXQR_WECHAT_TOKEN_SOURCE": "fast"}, "stable or classic"),
+        ({"WXQR_WECHAT_TIMEOUT": "0"}, "WXQR_WECHAT_TIMEOUT must be at least"),
+        ({"WXQR_INGEST_WRITER": "fork"}, "process or thread"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_the_wechat_section() -> None:
+    settings = Settings.from_env(
+        {"WXQR_WECHAT_TOKEN_SOURCE": "Classic", "WXQR_WECHAT_TIMEOUT": "2.5"}
+    )
+    assert settings.wechat_token_source == "classic"
+    assert settings.wechat_timeout == 2.5
+    defaults = Settings.from_env({})
+    assert (defaults.wechat_token_source, defaults.wechat_timeout) == ("stable", 10.0)
+
+
+def test_urls_that_may_hold_passwords_are_not_in_the_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "WXQR_DATABASE_URL": "postgresql://wxqr:db-pw-77@db/wxqr",
+            "WXQR_REDIS_URL": "redis://:redis-pw-88@cache:6379/0",
+        }
+    )
+    assert "db-pw-77" not in repr(settings)
+    assert "redis-pw-88" not in repr(settings)
