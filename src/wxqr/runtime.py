@@ -14,7 +14,6 @@ environment or builds WeChat clients. See docs/adr/0004-composition-root.md.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +37,6 @@ from wxqr.store.engines import make_writer_engine
 from wxqr.store.migrate import upgrade
 
 __all__ = ["Runtime"]
-
-log = logging.getLogger(__name__)
 
 
 class Runtime:

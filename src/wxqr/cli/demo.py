@@ -183,10 +183,10 @@ def _sigterm_stops() -> Iterator[None]:
 def _wait(no_wait: bool, duration: float | None, quiet: bool) -> None:
     if no_wait:
         return
-    if not quiet:
-        console.print("Serving. Press Ctrl-C to stop." if duration is None else "Serving.")
     deadline = None if duration is None else time.monotonic() + duration
-    try:
+    try:  # from the announcement on: a stop right after it is a stop, not an error
+        if not quiet:
+            console.print("Serving. Press Ctrl-C to stop." if duration is None else "Serving.")
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic())))
     except KeyboardInterrupt:
