@@ -25,7 +25,10 @@ def test_different_events_in_the_same_second_differ() -> None:
     assert len(keys) == 7
 
 
-def _message(msg_id: str, content: str, create_time: int = 1) -> bytes:
+T0 = 1_389_684_286
+
+
+def _message(msg_id: str, content: str, create_time: int = T0) -> bytes:
     id_field = f"<MsgId>{msg_id}</MsgId>" if msg_id else ""
     return (
         f"<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName>"
@@ -35,13 +38,13 @@ def _message(msg_id: str, content: str, create_time: int = 1) -> bytes:
 
 
 def test_messages_are_keyed_by_msg_id() -> None:
-    assert dedup_key(parse_push(_message("42", "a", 1))) == dedup_key(
-        parse_push(_message("42", "b", 2))
+    assert dedup_key(parse_push(_message("42", "a", T0))) == dedup_key(
+        parse_push(_message("42", "b", T0 + 1))
     )
     assert dedup_key(parse_push(_message("42", "a"))) != dedup_key(parse_push(_message("43", "a")))
 
 
 def test_a_message_without_msg_id_falls_back_to_sender_and_time() -> None:
-    a = dedup_key(parse_push(_message("", "a", 1)))
-    assert a == dedup_key(parse_push(_message("", "b", 1)))
-    assert a != dedup_key(parse_push(_message("", "a", 2)))
+    a = dedup_key(parse_push(_message("", "a", T0)))
+    assert a == dedup_key(parse_push(_message("", "b", T0)))
+    assert a != dedup_key(parse_push(_message("", "a", T0 + 1)))

@@ -65,12 +65,6 @@ def test_compatible_mode_body_holds_plain_fields_and_encrypt() -> None:
     assert b"<Encrypt>" in sealed.body
 
 
-def test_compatible_account_accepts_a_plain_push() -> None:
-    sealed = seal_push(v.SUBSCRIBE_SCAN_XML, keys(EncryptMode.PLAIN), timestamp=NOW)
-    opened = open_push(sealed.body, sealed.query, keys(EncryptMode.COMPATIBLE), now=NOW)
-    assert not opened.encrypted
-
-
 def test_compatible_mode_trusts_only_the_encrypted_copy() -> None:
     account = keys(EncryptMode.COMPATIBLE)
     sealed = seal_push(v.SUBSCRIBE_SCAN_XML, account, timestamp=NOW, nonce="n")

@@ -86,7 +86,7 @@ def test_unsubscribe() -> None:
 def test_other_event_keeps_all_fields_including_nested() -> None:
     xml = (
         b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"
-        b"<CreateTime>1</CreateTime><MsgType>event</MsgType><Event>scancode_push</Event>"
+        b"<CreateTime>1389684286</CreateTime><MsgType>event</MsgType><Event>scancode_push</Event>"
         b"<EventKey>k</EventKey><ScanCodeInfo><ScanType>qrcode</ScanType>"
         b"<ScanResult>1</ScanResult></ScanCodeInfo></xml>"
     )
@@ -130,7 +130,7 @@ def test_a_document_with_no_children_has_no_fields() -> None:
 def test_text_message() -> None:
     xml = (
         b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"
-        b"<CreateTime>5</CreateTime><MsgType>text</MsgType>"
+        b"<CreateTime>1389684290</CreateTime><MsgType>text</MsgType>"
         b"<Content><![CDATA[hi ]]]]><![CDATA[>]]></Content>"
         b"<MsgId>1234567890123456</MsgId></xml>"
     )
@@ -144,7 +144,7 @@ def test_text_message() -> None:
 def test_other_message() -> None:
     xml = (
         b"<xml><ToUserName>gh_1</ToUserName><FromUserName>o1</FromUserName>"
-        b"<CreateTime>5</CreateTime><MsgType>image</MsgType><PicUrl>http://x</PicUrl>"
+        b"<CreateTime>1389684290</CreateTime><MsgType>image</MsgType><PicUrl>http://x</PicUrl>"
         b"<MediaId>m</MediaId><MsgId>42</MsgId></xml>"
     )
     push = parse_push(xml)
@@ -162,7 +162,7 @@ def test_str_body_is_accepted() -> None:
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <xml><ToUserName>&xxe;</ToUserName><FromUserName>o</FromUserName>
-<CreateTime>1</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>"""
+<CreateTime>1389684286</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>"""
 
 XXE_NETWORK = b"""<?xml version="1.0"?>
 <!DOCTYPE xml [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
@@ -227,7 +227,7 @@ def test_missing_common_field(field: str) -> None:
 def test_event_push_without_event_name() -> None:
     xml = (
         b"<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName>"
-        b"<CreateTime>1</CreateTime><MsgType>event</MsgType></xml>"
+        b"<CreateTime>1389684286</CreateTime><MsgType>event</MsgType></xml>"
     )
     with pytest.raises(MalformedPush, match="missing field Event"):
         parse_push(xml)
@@ -237,8 +237,3 @@ def test_event_push_without_event_name() -> None:
 def test_non_integer_create_time(value: str) -> None:
     with pytest.raises(MalformedPush, match="CreateTime must be an integer"):
         parse_push(v.event_xml("subscribe", "qrscene_1", create_time=value))
-
-
-def test_scan_without_event_key() -> None:
-    with pytest.raises(MalformedPush, match="SCAN event without EventKey"):
-        parse_push(v.event_xml("SCAN", ""))

@@ -85,3 +85,44 @@ def test_xlsx_of_a_series_and_groups() -> None:
     assert group_sheet is not None
     rows = list(group_sheet.iter_rows(values_only=True))
     assert rows[1:] == [("门店", 1, 7, 5, 3, 1, 6, -2), (None, 1, 2, 2, 1, 0, 0, 1)]
+
+
+# --- CSV injection (issue 14, item 12) ----------------------------------------------------
+
+DANGEROUS_STARTS = ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "＝1+1", "＋1", "－1", "＠A1"]
+
+
+def _csv_cells(value: str) -> list[str]:
+    group = [GroupMetrics(value, 1, M1)]
+    rows = list(csv.reader(io.StringIO(to_csv(group_table(group)).decode("utf-8-sig"))))
+    return rows[1]
+
+
+def test_every_formula_start_is_neutralised_with_a_quote() -> None:
+    for value in DANGEROUS_STARTS:
+        assert _csv_cells(value)[0] == "'" + value, value
+    assert _csv_cells("  =1+1")[0] == "'  =1+1"  # spreadsheets skip leading blanks
+    assert _csv_cells("\t=1")[0] == "'\t'=1"  # a tab is a separator too: both quoted
+    assert _csv_cells("海报 A")[0] == "海报 A"
+    assert _csv_cells("a-b@c")[0] == "a-b@c"  # a formula character inside a word is text
+
+
+def test_a_formula_smuggled_after_a_field_separator_is_neutralised() -> None:
+    # A spreadsheet reading the file with ";" (or tab, or "|") as its separator would
+    # start a cell at "=1+1": a quote goes in front of every such formula character.
+    for value, safe in [
+        ("x;=1+1", "x;'=1+1"),
+        ("x,=1+1", "x,'=1+1"),
+        ("x\t@A1", "x\t'@A1"),
+        ("x| -1", "x| '-1"),
+        ('x"=1', "x\"'=1"),
+        ("x\n=1", "x\n'=1"),
+        ("x;＝1", "x;'＝1"),
+        ("=a;=b", "'=a;'=b"),
+    ]:
+        assert _csv_cells(value)[0] == safe, value
+    raw = to_csv(group_table([GroupMetrics("x;=1+1", 1, M1)]), bom=False).decode()
+    for separator in (",", ";", "\t", "|"):
+        for line in raw.splitlines():
+            for cell in line.split(separator):
+                assert not cell.strip(' "').startswith(("=", "+", "@")), (separator, cell)

@@ -38,7 +38,7 @@ from ._events import (
     TextMessage,
     UnsubscribeEvent,
 )
-from ._parse import parse_push, push_from_fields
+from ._parse import EARLIEST_CREATE_TIME, MAX_CREATE_TIME_AHEAD, parse_push, push_from_fields
 from ._qrcode import (
     DEFAULT_MP_BASE,
     MAX_EXPIRE_SECONDS,
@@ -70,11 +70,14 @@ from ._signature import (
     verify_msg_signature,
     verify_signature,
 )
-from ._xml import DEFAULT_MAX_BYTES, parse_fields
+from ._xml import DEFAULT_MAX_BYTES, MAX_DEPTH, parse_fields
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MP_BASE",
+    "EARLIEST_CREATE_TIME",
+    "MAX_CREATE_TIME_AHEAD",
+    "MAX_DEPTH",
     "MAX_EXPIRE_SECONDS",
     "MAX_PERMANENT_SCENE_ID",
     "MAX_SCENE_STR_LENGTH",

@@ -2,7 +2,8 @@
 
 * plain — the push XML as is; ``signature`` over token, timestamp, nonce.
 * compatible — the plain fields plus ``<Encrypt>``; ``encrypt_type=aes`` and
-  ``msg_signature`` in the query. wxqr trusts only the encrypted copy.
+  ``msg_signature`` in the query. wxqr trusts only the encrypted copy, and refuses a
+  push without one (a compatible or safe account takes no plaintext push).
 * safe — only ``<ToUserName>`` and ``<Encrypt>``.
 """
 
@@ -157,9 +158,11 @@ def open_push(
     if keys.mode is EncryptMode.PLAIN:
         if query.encrypted:
             raise MalformedPush("encrypted push to an account configured for plain mode")
-        return OpenedPush(push_from_fields(outer), body, False, timestamp)
-    if keys.mode is EncryptMode.COMPATIBLE and not query.encrypted and encrypt is None:
-        return OpenedPush(push_from_fields(outer), body, False, timestamp)
+        return OpenedPush(push_from_fields(outer, now=now), body, False, timestamp)
+    if not query.encrypted and encrypt is None:
+        # WeChat seals every push to a compatible or safe account; a plaintext one is a
+        # downgrade (only the token's signature holds, nothing proves the fields).
+        raise MalformedPush(f"a {keys.mode.value}-mode account takes only encrypted pushes")
     crypto = keys.crypto
     if not encrypt or crypto is None:
         raise MalformedPush("encrypted push without an Encrypt field")
@@ -168,7 +171,7 @@ def open_push(
     verify_msg_signature(keys.token, query.timestamp, query.nonce, encrypt, query.msg_signature)
     xml = crypto.decrypt(encrypt)
     inner = parse_fields(xml, max_bytes=max_bytes)
-    push = push_from_fields(inner)
+    push = push_from_fields(inner, now=now)
     envelope_to = outer.get("ToUserName")
     if envelope_to and envelope_to != push.to_user:
         raise MalformedPush("ToUserName of the envelope and the message differ")

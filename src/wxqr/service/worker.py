@@ -4,8 +4,10 @@ The ingest path enqueues jobs in the same transaction as the push (so none is lo
 never waits for them. The worker claims due jobs (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; SQLite's write lock elsewhere), runs them through :mod:`wxqr.wechat` and
 marks them ``done``, or puts them back with exponential backoff, ``failed`` after
-``max_attempts``. A job left ``running`` by a dead process is taken again after
-``lease_seconds``. Several processes may run workers on one database.
+``max_attempts`` — or at once when WeChat's error is permanent (``WeChatError.permanent``:
+an unknown openid, a wrong appid…), since the same call would fail again. A job left
+``running`` by a dead process is taken again after ``lease_seconds``. Several processes may
+run workers on one database.
 
 Jobs: ``tag_follower`` {openid, tags} applies the channel's follower tags (creating
 missing tags; followers of one tag are tagged in one call); ``user_info`` {openid} stores
@@ -125,6 +127,7 @@ class JobWorker:
         self._thread: threading.Thread | None = None
         self._last_purge = 0.0
         self._chores = tuple(chores)
+        self._give_up: set[int] = set()  # issue 14: jobs that met a permanent WeChat error
         started = clock()
         self._chores_due = [started + chore.every_seconds for chore in self._chores]
 
@@ -284,6 +287,8 @@ class JobWorker:
                 client.batch_tag(openids, tag_id)
             except (WeChatError, KeyError, ValueError) as exc:
                 self._tag_ids.pop((account_id, name), None)
+                if isinstance(exc, WeChatError) and exc.permanent and len(tagged) == 1:
+                    self._give_up.add(tagged[0].id)  # issue 14: alone, so it is this job's
                 for job in tagged:
                     outcomes[job.id] = _describe(exc)
         return outcomes
@@ -293,6 +298,8 @@ class JobWorker:
         try:
             info = client.user_info(openid)
         except (WeChatError, ValueError) as exc:
+            if isinstance(exc, WeChatError) and exc.permanent:  # issue 14: never retried
+                self._give_up.add(job.id)
             return _describe(exc)
         self._store_user_info(account_id, info)
         return None
@@ -319,7 +326,7 @@ class JobWorker:
                 error = outcomes.get(job.id)
                 if error is None:
                     values: dict[str, Any] = {"status": "done", "last_error": None}
-                elif job.attempts >= self.options.max_attempts:
+                elif job.attempts >= self.options.max_attempts or job.id in self._give_up:
                     values = {"status": "failed", "last_error": error}
                     log.warning("job %d (%s) failed for good: %s", job.id, job.kind, error)
                 else:
@@ -330,6 +337,7 @@ class JobWorker:
                         "run_after": now + max(1, int(delay)),
                     }
                 conn.execute(update(j).where(j.c.id == job.id).values(updated_at=now, **values))
+        self._give_up.difference_update(job.id for job in jobs)
 
     def _purge(self, now: float) -> None:
         if now - self._last_purge < 3600:

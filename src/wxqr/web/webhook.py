@@ -143,6 +143,7 @@ async def send_answer(
 ) -> None:
     """A whole response in two ASGI messages (text/plain unless told)."""
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    headers.append((b"x-content-type-options", b"nosniff"))  # issue 14: echostr is caller-chosen
     if allow:
         headers.append((b"allow", allow))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -17,6 +17,7 @@ from ._client import (
 )
 from ._config import DEFAULT_API_BASE, DEFAULT_MP_BASE, ClientConfig, TokenSource
 from ._errors import (
+    PERMANENT_ERRCODES,
     TOKEN_ERRCODES,
     APIError,
     ConfigurationError,
@@ -41,6 +42,7 @@ __all__ = [
     "DEFAULT_API_BASE",
     "DEFAULT_MP_BASE",
     "MAX_TAG_NAME_LENGTH",
+    "PERMANENT_ERRCODES",
     "TOKEN_ERRCODES",
     "USER_SUMMARY_MAX_DAYS",
     "APIError",

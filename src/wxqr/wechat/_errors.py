@@ -17,6 +17,12 @@
         ├── PermanentQRLimitReached    45029: the account holds 100,000 permanent codes
         └── SystemBusy                 -1 still answered after the bounded retries
 
+Every error says whether trying again can help: ``permanent`` is true when the same call
+will fail the same way until someone changes something (an unknown openid, a wrong appid,
+a full permanent-code quota…), ``retryable`` is its opposite. Transport failures, a busy
+WeChat (-1), quotas (45009/45011, a later try succeeds) and token errors are retryable; an
+errcode wxqr does not know is retryable too, so an unknown hiccup never loses a job.
+
 Messages, reprs and log lines never contain the app secret or an access token: WeChat's
 ``errmsg`` is redacted before it is stored, and transport failures keep only the
 exception type and a redacted message, never the request URL (it carries the token).
@@ -27,6 +33,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "PERMANENT_ERRCODES",
     "TOKEN_ERRCODES",
     "APIError",
     "ConfigurationError",
@@ -50,6 +57,40 @@ CREDENTIAL_ERRCODES = frozenset({40013, 40125})
 QUOTA_ERRCODES = frozenset({45009, 45011})
 PERMANENT_LIMIT_ERRCODE = 45029
 BUSY_ERRCODE = -1
+#: Errcodes that the same request will get again: retrying is pointless.
+PERMANENT_ERRCODES = frozenset(
+    {
+        40002,  # invalid grant_type
+        40003,  # invalid openid (not a follower of this account, or another app's)
+        40013,  # invalid appid
+        40032,  # invalid openid list size
+        40053,  # invalid action info
+        40097,  # invalid args
+        40125,  # invalid appsecret
+        40164,  # caller IP not in the account's whitelist
+        41002,  # appid missing
+        41004,  # appsecret missing
+        43001,  # require GET
+        43002,  # require POST
+        44002,  # empty post data
+        45029,  # 100,000 permanent codes reached
+        45056,  # too many tags
+        45057,  # tag has too many fans to delete
+        45058,  # system tag cannot be changed
+        45059,  # too many tags on the user
+        45157,  # invalid (or taken) tag name
+        45158,  # tag name too long
+        45159,  # invalid tag id
+        46004,  # user does not exist
+        47001,  # data format error
+        48001,  # API not authorised for this account
+        49003,  # openid and appid do not match
+        50001,  # user has not authorised the API
+        50002,  # user restricted
+        61500,  # date format error
+        61501,  # date range error
+    }
+)
 
 _RID = re.compile(r"rid:\s*([0-9A-Za-z-]+)")
 _QUERY_SECRET = re.compile(r"((?:access_token|secret)=)[^&\s\"']+")
@@ -67,9 +108,23 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 class WeChatError(Exception):
     """Base class of every error raised by :mod:`wxqr.wechat`."""
 
+    @property
+    def permanent(self) -> bool:
+        """True when trying the same call again cannot succeed (do not retry)."""
+        return False
+
+    @property
+    def retryable(self) -> bool:
+        """True when a later try of the same call may succeed."""
+        return not self.permanent
+
 
 class ConfigurationError(WeChatError, ValueError):
     """A client setting is missing or invalid."""
+
+    @property
+    def permanent(self) -> bool:
+        return True
 
 
 class TransportError(WeChatError):
@@ -101,6 +156,10 @@ class APIError(WeChatError):
         self.errmsg = errmsg
         self.rid = rid
 
+    @property
+    def permanent(self) -> bool:
+        return self.errcode in PERMANENT_ERRCODES
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(errcode={self.errcode!r}, errmsg={self.errmsg!r})"
 
@@ -113,7 +172,12 @@ class InvalidToken(APIError, TokenError):
 
 
 class InvalidCredentials(APIError, TokenError):
-    """40013 (invalid appid) or 40125 (invalid app secret)."""
+    """40013 (invalid appid) or 40125 (invalid app secret); permanent whatever the errcode
+    (``/cgi-bin/token`` answers a wrong secret with 40001)."""
+
+    @property
+    def permanent(self) -> bool:
+        return True
 
 
 class QuotaExceeded(APIError):

@@ -5,9 +5,14 @@ Build a ``Table`` from what the service returned (``summary_table``, ``channel_t
 ``to_xlsx``. Columns are the metric names of docs/metrics.md, in its order.
 
 - CSV: UTF-8 with a byte-order mark (so spreadsheet programs read Chinese names right),
-  ``\\r\\n`` line ends, datetimes in ISO 8601 with their UTC offset. A text cell that a
-  spreadsheet would run as a formula (it starts with ``= + - @``, a tab or a carriage
-  return) is written with a leading ``'`` (OWASP's advice against CSV injection).
+  ``\\r\\n`` line ends, datetimes in ISO 8601 with their UTC offset. Text is neutralised
+  against CSV injection as OWASP advises: a cell that a spreadsheet would run as a formula
+  (it starts, after any blanks, with ``= + - @`` or their full-width forms ``＝＋－＠``, or
+  with a tab or a carriage return) gets a leading ``'``; and since a spreadsheet that
+  splits on another separator (``;`` in much of Europe, tab, ``|``) or ignores quotes
+  would start a new cell in the middle of the text, a ``'`` also goes in front of every
+  formula character that follows such a separator, a quote or a line break
+  (``x;=1+1`` is written ``x;'=1+1``).
 - XLSX: one sheet, header row in bold, numbers as numbers, text always as text (never a
   formula), datetimes as local times of the table's zone (spreadsheets have no zones; the
   zone is in the workbook's description).
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +38,7 @@ __all__ = [
     "Table",
     "channel_table",
     "group_table",
+    "neutralise_csv_text",
     "orphan_table",
     "series_table",
     "summary_table",
@@ -41,7 +48,12 @@ __all__ = [
 
 Cell = str | int | datetime | None
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting (after blanks) with one of these is a formula to a spreadsheet; tab and
+# CR are the other starts OWASP lists.
+_FORMULA_START = re.compile(r"^(?:[ \t\r]*[=+\-@＝＋－＠]|[\t\r])")
+# A formula character where a spreadsheet splitting on another separator, a quote or a
+# line break would start a cell.
+_SMUGGLED_FORMULA = re.compile(r"([,;\t|\"'\r\n][ ]*)(?=[=+\-@＝＋－＠])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +118,19 @@ def orphan_table(rows: Sequence[OrphanScan], title: str = "orphan scans") -> Tab
     return Table(title, columns, cells)
 
 
+def neutralise_csv_text(text: str) -> str:
+    """``text`` made safe to open in a spreadsheet (see the module docstring)."""
+    safe = _SMUGGLED_FORMULA.sub(r"\1'", text)
+    return "'" + safe if _FORMULA_START.match(safe) else safe
+
+
 def _csv_cell(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_STARTS) else value
+        return neutralise_csv_text(value)
     return str(value)
 
 
