@@ -13,14 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from wxqr.service.accounts import AccountError
-from wxqr.service.channel_errors import ServiceError
-from wxqr.service.stats import StatsError
+from wxqr.service.errors import ServiceError
 from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings, SettingsError
 from wxqr.store.db import make_engine
 from wxqr.store.migrate import upgrade
-from wxqr.wechat import WeChatError
 
 __all__ = [
     "ACCOUNT_OPTION",
@@ -68,12 +65,8 @@ def open_workspace(*, migrate: bool = True) -> Iterator[Workspace]:
         if migrate:
             upgrade(engine)
         yield Workspace.open(engine, settings)
-    except ServiceError as exc:
+    except ServiceError as exc:  # the service layer's one error family
         fail(exc.detail)
-    except (AccountError, StatsError) as exc:
-        fail(str(exc))
-    except WeChatError as exc:
-        fail(f"WeChat call failed: {exc}")
     except SQLAlchemyError as exc:
         first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         fail(f"database error ({type(exc).__name__}): {first_line}")

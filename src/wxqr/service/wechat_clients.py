@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from wxqr.service.accounts import Account
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 from wxqr.settings import Settings
 from wxqr.wechat import (
     DEFAULT_API_BASE,
