@@ -216,11 +216,13 @@ def _create_channel(
             tags=tuple(t.strip() for t in form.get("tags", "").split(",") if t.strip()),
             reply=reply_from_input(form.get("reply_text", "")),
         )
+        kind = form.get("kind") or "permanent"
         code = parse_code_spec(
-            form.get("kind"),
+            kind,
             form.get("scene_type"),
             form.get("scene"),
-            expire_days=form.get("expire_days", "").strip() or None,
+            # The form always holds a number of days; it applies to temporary codes only.
+            expire_days=form.get("expire_days") if kind.strip() == "temporary" else None,
         )
         created = ws.channel_codes.create(acct.id, spec, code)
     except ServiceError as exc:  # shown on the form, with what was typed
