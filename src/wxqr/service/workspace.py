@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -22,7 +20,7 @@ from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
-from wxqr.service.errors import InvalidInputError, NotFoundError
+from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle
 from wxqr.service.stats import StatsService
 from wxqr.service.wechat_clients import WeChatClients
@@ -92,22 +90,3 @@ class Workspace:
         if account is None:  # pragma: no cover - cascaded with the account
             raise NotFoundError(f"no account for channel {channel_id}")
         return account
-
-    def today(self, account: Account) -> date:
-        """Today's date in the account's time zone."""
-        return datetime.fromtimestamp(self.clock(), ZoneInfo(account.timezone)).date()
-
-    def recent_dates(
-        self,
-        account: Account,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        *,
-        days: int = 30,
-    ) -> tuple[date, date]:
-        """The inclusive dates asked for, defaulting to the ``days`` days up to today."""
-        end = date_to or self.today(account)
-        start = date_from or end - timedelta(days=days - 1)
-        if start > end:
-            raise InvalidInputError(f"from date {start} is after to date {end}", field="from")
-        return start, end
