@@ -112,7 +112,6 @@ class StatsService:
         granularity: Granularity | str | None = None,
         timezone: str | None = None,
         days: int = DEFAULT_DAYS,
-        first_of_several: bool = False,
     ) -> StatsQuery:
         """The one way an adapter's raw stats inputs become a checked :class:`StatsQuery`.
 
@@ -122,9 +121,7 @@ class StatsService:
         to today. ``channels``: names or ids (a str is a name first, then an id; an int is
         an id), each one of the account's; a blank ``group`` is no group.
         """
-        acct = _account_ref(
-            resolve_account(self._engine, account, first_of_several=first_of_several)
-        )
+        acct = _account_ref(resolve_account(self._engine, account))
         tz = (timezone or "").strip() or acct.timezone
         zone(tz)
         if days < 1:
