@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from tests.channels.stack import Stack
@@ -124,3 +125,32 @@ def test_the_docs_page_is_self_hosted(stack: Stack) -> None:
             asset = client.get(source)
             assert asset.status_code == 200, source
             assert len(asset.content) > 500  # the favicon is the smallest
+
+
+def test_an_unknown_account_is_404_on_every_route(stack: Stack) -> None:
+    """One error tree: an unknown account is NotFound everywhere, whichever service
+    looked it up (channels, codes, stats, events), never 422 on some routes."""
+    with stack.client() as client:
+        spec = client.get("/api/v1/openapi.json").json()
+        asked = []
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                names = {p["name"] for p in operation.get("parameters", [])}
+                if "account" not in names or "{" in path:
+                    continue
+                response = client.request(method, path, params={"account": "wxnope"})
+                asked.append((method, path))
+                assert response.status_code == 404, (method, path, response.text)
+                assert response.headers["content-type"].startswith(PROBLEM)
+                assert response.json()["field"] == "account"
+                assert "wxnope" in response.json()["detail"]
+        assert len(asked) >= 8  # channels, bulk, zip, events and every stats route
+        created = client.post("/api/v1/channels", json={"name": "x", "account": "wxnope"})
+        assert created.status_code == 404
+        assert client.get("/api/v1/accounts/wxnope").status_code == 404
+    with httpx.Client(base_url=stack.base_url) as browser:
+        stack.ws.admin.set_password("correct horse battery")
+        browser.post("/dashboard/login", data={"password": "correct horse battery"})
+        page = browser.get("/dashboard/", params={"account": "wxnope"})
+        assert page.status_code == 404
+        assert "no account with appid" in page.text

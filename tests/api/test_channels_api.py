@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import io
+import socket
 import zipfile
+from dataclasses import replace
+
+import httpx
+from sqlalchemy import Engine
 
 from tests.channels.qr import decode_png, decode_svg
-from tests.channels.stack import Stack
+from tests.channels.stack import Stack, make_workspace
+from wxqr.emulator.testing import RunningEmulator, serve_app
+from wxqr.web.app import create_app
 
 PROBLEM = "application/problem+json"
 
@@ -177,3 +184,25 @@ def test_a_bulk_import_stopped_by_wechat_says_what_was_kept(stack: Stack) -> Non
         assert problem["created"] == []
         assert "created 0 of 1" in problem["detail"]
         assert client.get("/api/v1/channels").json()["items"] == []
+
+
+def test_an_unreachable_wechat_is_a_502_saying_so_and_keeps_nothing(
+    engine: Engine, database_url: str, emulator: RunningEmulator
+) -> None:
+    ws, account = make_workspace(engine, database_url, emulator)
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings = replace(ws.settings, wechat_api_base=closed)
+    key = ws.api_keys.create("offline").secret
+    with (
+        serve_app(create_app(settings, engine=engine)) as base_url,
+        httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as client,
+    ):
+        refused = client.post("/api/v1/channels", json={"name": "Offline", "code": {}})
+        assert refused.status_code == 502
+        problem = refused.json()
+        assert problem["type"].endswith("#problem-upstream")
+        assert problem["detail"].startswith("could not reach WeChat to issue the code")
+        assert client.get("/api/v1/channels").json()["items"] == []
+    assert [c.name for c in ws.channels.list_channels(account.id)] == []

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wxqr.service.accounts import Account
 from wxqr.service.admin import AdminAuth, hash_password, verify_password
 from wxqr.service.apikeys import hash_key
-from wxqr.service.channel_errors import ConflictError, InvalidInputError, NotFoundError
+from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 from wxqr.store.tables import api_keys, settings
 

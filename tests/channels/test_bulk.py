@@ -11,10 +11,10 @@ from tests.channels.qr import decode_png, decode_svg
 from wxqr.protocol import QRKind
 from wxqr.service.accounts import Account
 from wxqr.service.bulk import build_zip, import_channels, parse_channel_csv
-from wxqr.service.channel_errors import InvalidInputError
 from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSpec
 from wxqr.service.codes import CodeSpec, SceneType
+from wxqr.service.errors import InvalidInputError
 from wxqr.service.workspace import Workspace
 
 WS = tuple[Workspace, Account]

@@ -6,9 +6,9 @@ import pytest
 
 from wxqr.protocol import NewsReply, TextReply
 from wxqr.service.accounts import Account
-from wxqr.service.channel_errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.channels import ChannelPatch, ChannelStatus, NewChannel, parse_reply
 from wxqr.service.codes import CodeSpec
+from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 
 WS = tuple[Workspace, Account]

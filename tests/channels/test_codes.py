@@ -14,15 +14,15 @@ from tests.web import pushes as p
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.protocol import MAX_PERMANENT_SCENE_ID, OpenedPush, QRKind, parse_push
 from wxqr.service.accounts import Account
-from wxqr.service.channel_errors import (
+from wxqr.service.channels import NewChannel
+from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
+from wxqr.service.codes import CodeSpec, CodeStatus, SceneType
+from wxqr.service.errors import (
     ConflictError,
     InvalidInputError,
     LimitReachedError,
     UpstreamError,
 )
-from wxqr.service.channels import NewChannel
-from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
-from wxqr.service.codes import CodeSpec, CodeStatus, SceneType
 from wxqr.service.ingest import incoming_push, record_pushes
 from wxqr.service.workspace import Workspace
 from wxqr.store.tables import accounts, code_images, events, scenes

@@ -101,7 +101,7 @@ def test_forms_need_the_session_token(stack: Stack, browser_like: httpx.Client) 
         bad = client.post(
             "/dashboard/channels", data={"name": "Shop", "csrf": token[1], "kind": "permanent"}
         )
-        assert bad.status_code == 422
+        assert bad.status_code == 409  # the name is taken: Conflict, as in the REST API
         assert "already exists" in bad.text
     names = [c.name for c in stack.ws.channels.list_channels(stack.account.id)]
     assert names == ["Shop"]

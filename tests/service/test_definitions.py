@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 
+from wxqr.service.errors import InvalidInputError
 from wxqr.service.stats import (
     METRIC_NAMES,
     InvalidWindow,
@@ -206,7 +207,7 @@ def test_bad_input_is_refused_clearly(db: Engine) -> None:
     with pytest.raises(UnknownChannel):
         stats.resolve_channel(log.account_id, str(b))  # another account's
     assert stats.account_by_appid("wxother0000000000").id == other.account_id
-    with pytest.raises(UnknownAccount, match="several accounts"):
+    with pytest.raises(InvalidInputError, match="several accounts"):
         stats.default_account()
 
 

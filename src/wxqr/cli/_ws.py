@@ -15,9 +15,7 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from wxqr.runtime import Runtime
-from wxqr.service.accounts import AccountError
-from wxqr.service.channel_errors import ServiceError
-from wxqr.service.stats import StatsError
+from wxqr.service.errors import ServiceError
 from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings, SettingsError
 from wxqr.wechat import WeChatError
@@ -79,7 +77,7 @@ def _fail_for(exc: Exception) -> NoReturn:
     fail(str(exc))
 
 
-_EXPECTED = (ServiceError, AccountError, StatsError, WeChatError, SQLAlchemyError, SettingsError)
+_EXPECTED = (ServiceError, WeChatError, SQLAlchemyError, SettingsError)
 
 
 def start_runtime(

@@ -19,10 +19,12 @@ from wxqr.cli._ws import (
     fail,
     open_workspace,
 )
-from wxqr.protocol import QRKind, TextReply
-from wxqr.service.bulk import BulkImportError, import_channels, parse_channel_csv
+from wxqr.service.bulk import import_channels, parse_channel_csv
 from wxqr.service.channels import Channel, ChannelStatus, NewChannel
-from wxqr.service.codes import Code, CodeSpec, SceneType
+from wxqr.service.code_spec import parse_code_spec
+from wxqr.service.codes import Code, CodeSpec
+from wxqr.service.errors import ServiceError
+from wxqr.service.replies import reply_from_input
 from wxqr.service.workspace import Workspace
 
 __all__ = ["app", "channel_dict", "code_dict", "code_spec"]
@@ -61,16 +63,11 @@ def channel_dict(channel: Channel, code: Code | None, now: float) -> dict[str, A
 
 
 def code_spec(kind: str, scene_type: str, scene: str | None, expire_days: int | None) -> CodeSpec:
+    """The code the options ask for (the service's one rule; errors end the command)."""
     try:
-        chosen_kind, chosen_type = QRKind(kind), SceneType(scene_type)
-    except ValueError:
-        fail("--kind is permanent or temporary; --scene-type is id or str")
-    if chosen_kind is QRKind.PERMANENT and expire_days is not None:
-        fail("a permanent code does not expire: drop --expire-days")
-    expire = None
-    if chosen_kind is QRKind.TEMPORARY:
-        expire = (expire_days or 30) * 86_400
-    return CodeSpec(kind=chosen_kind, scene_type=chosen_type, scene=scene, expire_seconds=expire)
+        return parse_code_spec(kind, scene_type, scene, expire_days=expire_days)
+    except ServiceError as exc:
+        fail(exc.detail)
 
 
 def _code_text(code: Code | None, now: float) -> str:
@@ -107,28 +104,19 @@ def create_command(
             data = json.loads(payload)
         except json.JSONDecodeError as exc:
             fail(f"--payload is not JSON: {exc}")
-    spec = code_spec(kind, scene_type, scene, expire_days)
+    spec = None if no_code else code_spec(kind, scene_type, scene, expire_days)
     with open_workspace() as ws:
         acct = ws.account(account)
-        channel = ws.channels.create(
-            acct.id,
-            NewChannel(
-                name=name,
-                group=group,
-                tags=tuple(tag or ()),
-                payload=data,
-                reply=TextReply(reply_text) if reply_text else None,
-                follower_tags=tuple(follower_tag or ()),
-            ),
+        new = NewChannel(
+            name=name,
+            group=group,
+            tags=tuple(tag or ()),
+            payload=data,
+            reply=reply_from_input(reply_text),
+            follower_tags=tuple(follower_tag or ()),
         )
-        code = None
-        if not no_code:
-            try:
-                code = ws.codes.issue(channel.id, spec)
-            except Exception:
-                ws.channels.discard_unused(channel.id)
-                raise
-        _print_channel(ws, channel, code, output)
+        created = ws.channel_codes.create(acct.id, new, spec)
+        _print_channel(ws, created.channel, created.code, output)
 
 
 def _print_channel(
@@ -169,16 +157,13 @@ def import_command(
         rows = parse_channel_csv(text)
         with Progress(console=console, transient=output is OutputFormat.JSON) as progress:
             task = progress.add_task("creating channels", total=len(rows))
-            try:
-                created = import_channels(
-                    ws.channels,
-                    ws.codes,
-                    acct.id,
-                    rows,
-                    progress=lambda done, _total: progress.update(task, completed=done),
-                )
-            except BulkImportError as exc:
-                fail(exc.detail)
+            created = import_channels(
+                ws.channels,
+                ws.codes,
+                acct.id,
+                rows,
+                progress=lambda done, _total: progress.update(task, completed=done),
+            )
         now = ws.clock()
         if output is OutputFormat.JSON:
             emit_json([channel_dict(c.channel, c.code, now) for c in created])
@@ -231,10 +216,9 @@ def show_command(
         acct = ws.account(account)
         found = ws.channels.find(acct.id, channel)
         codes = ws.codes.codes_of(found.id)
-        start, end = ws.recent_dates(acct)
-        metrics = ws.stats.summary(
-            acct.id, ws.stats.window(acct.id, start, end), channel_ids=[found.id]
-        )
+        query = ws.stats.query(acct.id, channels=[found.id])
+        metrics = ws.stats.summary_of(query)
+        start, end = query.date_from, query.date_to
         now = ws.clock()
         if output is OutputFormat.JSON:
             data = channel_dict(found, ws.codes.current_code(found.id), now)

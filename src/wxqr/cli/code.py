@@ -20,10 +20,10 @@ from wxqr.cli._ws import (
 )
 from wxqr.cli.channel import code_dict, code_spec
 from wxqr.service.bulk import build_zip
-from wxqr.service.channel_errors import InvalidInputError
 from wxqr.service.channels import ChannelStatus
 from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
 from wxqr.service.codes import ABANDONED_AFTER_SECONDS
+from wxqr.service.errors import InvalidInputError
 
 __all__ = ["app"]
 

@@ -9,11 +9,9 @@ series is a list of ``{"start", "end", <the six metrics>}``; ``--by channel`` a 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -23,19 +21,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from wxqr.cli._ws import start_runtime
+from wxqr.service.errors import InvalidInputError, ServiceError
 from wxqr.service.stats import (
+    DEFAULT_DAYS,
     METRIC_NAMES,
-    AccountRef,
     Granularity,
-    StatsError,
-    StatsService,
-    Window,
+    StatsTable,
     export,
 )
 
 __all__ = ["Breakdown", "StatsFormat", "stats_command"]
 
-DEFAULT_DAYS = 30
 # Column headings of the terminal table (JSON and CSV keep the full names).
 _SHORT = {
     "channel_id": "id",
@@ -69,12 +65,6 @@ def _parse_date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         _fail(f"{option} must be a date like 2024-05-31, not {value!r}", code=2)
-
-
-def _window(account: AccountRef, date_from: str | None, date_to: str | None) -> Window:
-    last = _parse_date(date_to, "--to") or datetime.now(ZoneInfo(account.timezone)).date()
-    first = _parse_date(date_from, "--from") or last - timedelta(days=DEFAULT_DAYS - 1)
-    return Window.from_dates(first, last, account.timezone)
 
 
 def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
@@ -127,32 +117,17 @@ def _emit(data: export.Table, output: StatsFormat, caption: str, *, single: bool
         _print_table(data, caption, single=single)
 
 
-def _build(
-    service: StatsService,
-    account: AccountRef,
-    window: Window,
-    channel_refs: Sequence[str],
-    group: str | None,
-    series: Granularity | None,
-    by: Breakdown | None,
-) -> tuple[export.Table, bool]:
-    ids = [service.resolve_channel(account.id, ref).id for ref in channel_refs] or None
+def _table(series: Granularity | None, by: Breakdown | None) -> StatsTable:
+    """Which table the options ask for (an option combination the CLI alone has)."""
     if series is not None:
         if by is not None:
-            raise StatsError("--series and --by cannot be combined")
-        points = service.series(account.id, window, series, channel_ids=ids, group=group)
-        return export.series_table(points, title=f"{series.value} series"), False
+            raise InvalidInputError("--series and --by cannot be combined")
+        return StatsTable.SERIES
     if by is Breakdown.GROUP:
-        if ids is not None or group is not None:
-            raise StatsError("--by group shows every group: drop --channel / --group")
-        return export.group_table(service.per_group(account.id, window)), False
+        return StatsTable.GROUPS
     if by is Breakdown.CHANNEL:
-        rows = service.per_channel(account.id, window, group=group)
-        if ids is not None:
-            rows = [row for row in rows if row.channel.id in ids]
-        return export.channel_table(rows), False
-    metrics = service.summary(account.id, window, channel_ids=ids, group=group)
-    return export.summary_table(metrics), True
+        return StatsTable.CHANNELS
+    return StatsTable.SUMMARY
 
 
 def stats_command(
@@ -199,19 +174,29 @@ def stats_command(
     """
     runtime = start_runtime(migrate=False)
     url = runtime.settings.database_url
+    first, last = _parse_date(date_from, "--from"), _parse_date(date_to, "--to")
     try:
+        table = _table(series, by)
+        if table is StatsTable.GROUPS and (channel or group is not None):
+            raise InvalidInputError("--by group shows every group: drop --channel / --group")
         service = runtime.workspace.stats
-        acct = service.account_by_appid(account) if account else service.default_account()
-        window = _window(acct, date_from, date_to)
-        data, single = _build(service, acct, window, channel or [], group, series, by)
-    except StatsError as exc:
-        _fail(str(exc))
+        query = service.query(
+            account,
+            date_from=first,
+            date_to=last,
+            channels=channel or None,
+            group=group,
+            granularity=series,
+            days=DEFAULT_DAYS,
+        )
+        data = export.build_table(service, query, table)
+    except ServiceError as exc:
+        _fail(exc.detail)
     except SQLAlchemyError as exc:
         first_line = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         where = make_url(url).render_as_string(hide_password=True)
         _fail(f"cannot read the database {where} ({type(exc).__name__}): {first_line}")
     finally:
         runtime.close()
-    last_day = (window.end - timedelta(seconds=1)).astimezone(ZoneInfo(acct.timezone)).date()
-    caption = f"{acct.appid} · {window.start.date()} … {last_day} ({acct.timezone})"
-    _emit(data, output, caption, single=single)
+    caption = f"{query.account.appid} · {query.date_from} … {query.date_to} ({query.timezone})"
+    _emit(data, output, caption, single=table is StatsTable.SUMMARY)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, RowMapping, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import AccountKeys, EncryptMode, ProtocolError, Reply
+from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.replies import parse_reply_spec, reply_spec
 from wxqr.settings import EnvAccount
 from wxqr.store import tables as t
@@ -31,6 +32,7 @@ __all__ = [
     "get_account",
     "get_account_by_id",
     "list_accounts",
+    "resolve_account",
     "set_default_subscribe_reply",
     "single_account",
     "sync_env_account",
@@ -41,16 +43,23 @@ _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInputError, ValueError):
     """An account that cannot be added or changed as asked (the message says why)."""
 
+    title = "Invalid account"
 
-class AccountExists(AccountError):
+
+class AccountExists(AccountError, ConflictError):
     """An account with this appid is already configured."""
 
+    title = "Account exists"
 
-class UnknownAccount(AccountError, LookupError):
-    """No account with this appid (or id)."""
+
+class UnknownAccount(AccountError, NotFoundError, LookupError):
+    """No account with this appid (or id): a :class:`NotFoundError` (404) everywhere."""
+
+    title = "Not found"
+    field = "account"
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,38 @@ def single_account(engine: Engine) -> Account | None:
         rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id).limit(2)).mappings()
         found = rows.all()
     return _from_row(found[0]) if len(found) == 1 else None
+
+
+def resolve_account(
+    engine: Engine, ref: str | int | None = None, *, first_of_several: bool = False
+) -> Account:
+    """The account ``ref`` names (its appid, else its id); with no ref, the only one.
+
+    This is the one default-account rule of every adapter. With no ref and several
+    accounts the caller must say which (:class:`InvalidInputError`), unless
+    ``first_of_several`` (the dashboard, which shows an account picker): then the first
+    one. No account at all, or none named ``ref``: :class:`UnknownAccount`.
+    """
+    if ref is None or ref == "":
+        found = list_accounts(engine)
+        if len(found) == 1 or (found and first_of_several):
+            return found[0]
+        if not found:
+            raise UnknownAccount("no account is configured yet: add one with `wxqr account add`")
+        raise InvalidInputError(
+            "several accounts are configured: say which one (appid) with `account`",
+            field="account",
+        )
+    account = None
+    if isinstance(ref, str):
+        account = get_account(engine, ref.strip())
+    text = str(ref).strip()
+    if account is None and text.isdigit() and len(text) < 19:
+        account = get_account_by_id(engine, int(text))
+    if account is None:
+        named = f"appid {ref.strip()!r}" if isinstance(ref, str) else f"id {ref}"
+        raise UnknownAccount(f"no account with {named}")
+    return account
 
 
 def set_default_subscribe_reply(engine: Engine, appid: str, reply: Reply | None) -> Account:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 from wxqr.store.tables import settings
 
 __all__ = ["MIN_PASSWORD_LENGTH", "AdminAuth", "hash_password", "verify_password"]

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from wxqr.service.channel_errors import ConflictError, InvalidInputError, NotFoundError
+from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.store.tables import api_keys
 
 __all__ = ["ApiKey", "ApiKeyService", "CreatedApiKey", "hash_key"]

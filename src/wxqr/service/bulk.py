@@ -22,11 +22,12 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from wxqr.protocol import MAX_EXPIRE_SECONDS, QRKind
-from wxqr.service.channel_errors import InvalidInputError, ServiceError
+from wxqr.service.channel_codes import ChannelCodes, ChannelWithCode
 from wxqr.service.channels import Channel, ChannelService, NewChannel, validate_name
 from wxqr.service.code_images import CodeImages, ImageSpec
-from wxqr.service.codes import Code, CodeService, CodeSpec, CodeStatus, SceneType
+from wxqr.service.code_spec import parse_code_spec
+from wxqr.service.codes import CodeService, CodeSpec, CodeStatus
+from wxqr.service.errors import InvalidInputError, ServiceError
 
 __all__ = [
     "BulkCreated",
@@ -65,10 +66,7 @@ class BulkRow:
     code: CodeSpec
 
 
-@dataclass(frozen=True, slots=True)
-class BulkCreated:
-    channel: Channel
-    code: Code
+BulkCreated = ChannelWithCode
 
 
 def _cell(row: dict[str, str], *names: str) -> str:
@@ -80,32 +78,15 @@ def _cell(row: dict[str, str], *names: str) -> str:
 
 
 def _code_spec(row: dict[str, str], line: int) -> CodeSpec:
-    raw_kind = _cell(row, "kind", "scene_kind").lower() or "permanent"
-    raw_type = _cell(row, "scene_type").lower() or "id"
     try:
-        kind = QRKind(raw_kind)
-        scene_type = SceneType(raw_type)
-    except ValueError:
-        raise InvalidInputError(
-            f"line {line}: kind must be permanent|temporary and scene_type id|str"
-        ) from None
-    scene: int | str | None = _cell(row, "scene") or None
-    if isinstance(scene, str) and scene_type is SceneType.ID:
-        if not scene.isdigit():
-            raise InvalidInputError(f"line {line}: scene {scene!r} is not an integer id")
-        scene = int(scene)
-    expire: int | None = None
-    days = _cell(row, "expire_days")
-    if kind is QRKind.TEMPORARY:
-        try:
-            expire = int(days) * 86_400 if days else MAX_EXPIRE_SECONDS
-        except ValueError:
-            raise InvalidInputError(f"line {line}: expire_days must be a number") from None
-        if not 0 < expire <= MAX_EXPIRE_SECONDS:
-            raise InvalidInputError(f"line {line}: expire_days must be 1..30")
-    elif days:
-        raise InvalidInputError(f"line {line}: a permanent code has no expire_days")
-    return CodeSpec(kind=kind, scene_type=scene_type, scene=scene, expire_seconds=expire)
+        return parse_code_spec(
+            _cell(row, "kind", "scene_kind"),
+            _cell(row, "scene_type"),
+            _cell(row, "scene") or None,
+            expire_days=_cell(row, "expire_days") or None,
+        )
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"line {line}: {exc.detail}", field=exc.field) from None
 
 
 def parse_channel_csv(text: str) -> list[BulkRow]:
@@ -161,19 +142,17 @@ def import_channels(
             raise InvalidInputError(
                 f"line {row.line}: a channel named {row.channel.name!r} already exists"
             )
+    use_case = ChannelCodes(channels, codes)
     created: list[BulkCreated] = []
     for done, row in enumerate(rows, start=1):
-        channel = channels.create(account_id, row.channel)
         try:
-            code = codes.issue(channel.id, row.code)
+            created.append(use_case.create(account_id, row.channel, row.code))
         except ServiceError as exc:
-            channels.discard_unused(channel.id)
             raise BulkImportError(
                 f"line {row.line}: {exc} — created {len(created)} of {len(rows)} channels",
                 created,
                 exc,
             ) from None
-        created.append(BulkCreated(channel, code))
         if progress is not None:
             progress(done, len(rows))
     return created

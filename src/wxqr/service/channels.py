@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any, TypeAlias
@@ -21,9 +21,9 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import Reply
-from wxqr.service.channel_errors import ConflictError, InvalidInputError, NotFoundError
+from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.ingest import invalidate_catalog
-from wxqr.service.replies import InvalidReply, parse_reply_spec, reply_spec
+from wxqr.service.replies import InvalidReply, parse_reply_spec, reply_from_input, reply_spec
 from wxqr.store.tables import accounts, channels, events, scenes
 
 __all__ = [
@@ -153,13 +153,11 @@ def _payload(value: JSONValue) -> JSONValue:
 
 
 def parse_reply(value: object) -> Reply | None:
-    """A reply from its JSON shape (``None`` for no reply), or :class:`InvalidInputError`."""
-    if value is None:
-        return None
-    try:
-        return parse_reply_spec(value)
-    except (InvalidReply, ValueError) as exc:
-        raise InvalidInputError(str(exc), field="reply") from None
+    """A reply from its JSON shape (``None`` for no reply), or :class:`InvalidReply` (an
+    invalid input); see :func:`wxqr.service.replies.reply_from_input`."""
+    if value is not None and not isinstance(value, Mapping):
+        raise InvalidReply("a reply must be an object with a 'type'")
+    return reply_from_input(value)
 
 
 def _channel(row: RowMapping) -> Channel:

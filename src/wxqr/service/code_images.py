@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from wxqr.render import ErrorLevel, RenderOptions, render_png, render_svg
 from wxqr.service.accounts import Account, get_account_by_id
-from wxqr.service.channel_errors import InvalidInputError, NotFoundError, UpstreamError
 from wxqr.service.codes import Code, CodeStatus
+from wxqr.service.errors import InvalidInputError, NotFoundError, upstream_error
 from wxqr.store.tables import code_images
 from wxqr.wechat import WeChatError
 
@@ -177,4 +177,4 @@ class CodeImages:
             with self._fetcher_for(account) as fetcher:
                 return fetcher.fetch_qrcode_image(code.ticket)
         except WeChatError as exc:
-            raise UpstreamError(f"WeChat did not give the code's image: {exc}") from None
+            raise upstream_error(exc, "give the code's image") from None

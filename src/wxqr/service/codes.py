@@ -43,12 +43,12 @@ from wxqr.protocol import (
     QRRequest,
 )
 from wxqr.service.accounts import Account, get_account_by_id
-from wxqr.service.channel_errors import (
+from wxqr.service.errors import (
     ConflictError,
     InvalidInputError,
     LimitReachedError,
     NotFoundError,
-    UpstreamError,
+    upstream_error,
 )
 from wxqr.service.ingest import invalidate_catalog
 from wxqr.store.tables import accounts, channels, scenes
@@ -271,7 +271,7 @@ class CodeService:
                 ticket = issuer.create_qrcode(request)
         except WeChatError as exc:
             self._release(code_id)
-            raise UpstreamError(f"WeChat refused the code: {exc}") from None
+            raise upstream_error(exc, "issue the code") from None
         except BaseException:
             self._release(code_id)
             raise

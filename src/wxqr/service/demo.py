@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from wxqr.protocol import QRKind, QRRequest, TextReply
+from wxqr.protocol import QRKind, QRRequest
 from wxqr.service.channels import NewChannel
 from wxqr.service.codes import CodeSpec, SceneType
+from wxqr.service.replies import reply_from_input
 from wxqr.service.workspace import Workspace
 
 __all__ = ["DEMO_CHANNELS", "DemoChannel", "DemoOutcome", "SimulatedWeChat", "run_story"]
@@ -85,19 +86,19 @@ def run_story(
     tickets: list[str] = []
     weights: list[float] = []
     for spec in DEMO_CHANNELS:
-        channel = ws.channels.create(
+        expire = 30 * 86_400 if spec.kind is QRKind.TEMPORARY else None
+        made = ws.channel_codes.create(
             account_id,
             NewChannel(
                 name=spec.name,
                 group=spec.group,
                 tags=("demo",),
-                reply=TextReply(spec.reply) if spec.reply else None,
+                reply=reply_from_input(spec.reply),
             ),
+            CodeSpec(kind=spec.kind, scene_type=spec.scene_type, expire_seconds=expire),
         )
-        expire = 30 * 86_400 if spec.kind is QRKind.TEMPORARY else None
-        code = ws.codes.issue(
-            channel.id, CodeSpec(kind=spec.kind, scene_type=spec.scene_type, expire_seconds=expire)
-        )
+        code = made.code
+        assert code is not None
         assert code.ticket is not None
         tickets.append(code.ticket)
         weights.append(spec.weight)

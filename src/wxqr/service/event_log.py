@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 from wxqr.store.tables import events
 
 __all__ = ["EVENT_KINDS", "EventPage", "LoggedEvent", "read_events"]

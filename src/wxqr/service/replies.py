@@ -32,6 +32,7 @@ from wxqr.protocol import (
     reply_to_json,
     seal_reply,
 )
+from wxqr.service.errors import InvalidInputError
 
 __all__ = [
     "InvalidReply",
@@ -40,14 +41,18 @@ __all__ = [
     "fill_template",
     "parse_reply_spec",
     "render_answer",
+    "reply_from_input",
     "reply_spec",
 ]
 
 MAX_TEXT_LENGTH = 2048
 
 
-class InvalidReply(ValueError):
+class InvalidReply(InvalidInputError, ValueError):
     """A reply spec that is not one of the three documented shapes."""
+
+    title = "Invalid reply"
+    field = "reply"
 
 
 def _string(obj: Mapping[str, Any], key: str, *, required: bool, limit: int = 2048) -> str:
@@ -93,6 +98,28 @@ def parse_reply_spec(value: object) -> Reply:
             )
         return NewsReply(tuple(articles))
     raise InvalidReply("reply type must be 'text', 'image' or 'news'")
+
+
+def reply_from_input(value: object) -> Reply | None:
+    """The reply an adapter was given, the one rule for editing a reply: ``None`` or blank
+    text means no reply; a string is a text reply (the CLI's ``--reply-text``, the
+    dashboard's field); a mapping is one of the JSON shapes above (the REST API).
+
+    Raises :class:`InvalidReply` (an invalid input, field ``reply``) naming what is wrong.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        value = {"type": "text", "content": text}
+    try:
+        return parse_reply_spec(value)
+    except InvalidReply:
+        raise
+    except ValueError as exc:  # a protocol constructor refused a field
+        raise InvalidReply(str(exc)) from None
 
 
 def reply_spec(reply: Reply) -> dict[str, Any]:

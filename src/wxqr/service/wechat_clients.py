@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from wxqr.service.accounts import Account
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 from wxqr.service.token_cache import DatabaseTokenCache
 from wxqr.settings import Settings
 from wxqr.wechat import (

@@ -11,19 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT
-from wxqr.service.accounts import Account, get_account, get_account_by_id, list_accounts
+from wxqr.service.accounts import Account, get_account_by_id, list_accounts, resolve_account
 from wxqr.service.admin import AdminAuth
 from wxqr.service.apikeys import ApiKeyService
-from wxqr.service.channel_errors import InvalidInputError, NotFoundError
+from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
+from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle
 from wxqr.service.stats import StatsService
 from wxqr.service.wechat_clients import WeChatClients
@@ -73,36 +72,22 @@ class Workspace:
                 window_seconds=settings.login_window_seconds,
                 clock=clock,
             ),
-            stats=StatsService(engine),
+            stats=StatsService(engine, clock=clock),
             clock=clock,
         )
 
     def accounts(self) -> list[Account]:
         return list_accounts(self.engine)
 
-    def account(self, ref: str | int | None = None) -> Account:
-        """The account ``ref`` names (appid or id); with no ref, the only account."""
-        if ref is None or ref == "":
-            found = list_accounts(self.engine)
-            if len(found) == 1:
-                return found[0]
-            if not found:
-                raise NotFoundError(
-                    "no account is configured yet: add one with `wxqr account add`",
-                    field="account",
-                )
-            raise InvalidInputError(
-                "several accounts are configured: say which one (appid) with `account`",
-                field="account",
-            )
-        account = None
-        if isinstance(ref, str):
-            account = get_account(self.engine, ref)
-        if account is None and str(ref).isdigit():
-            account = get_account_by_id(self.engine, int(ref))
-        if account is None:
-            raise NotFoundError(f"no account {ref!r}", field="account")
-        return account
+    def account(self, ref: str | int | None = None, *, first_of_several: bool = False) -> Account:
+        """The account ``ref`` names (appid or id); with no ref, the only account (the
+        one rule: :func:`wxqr.service.accounts.resolve_account`)."""
+        return resolve_account(self.engine, ref, first_of_several=first_of_several)
+
+    @property
+    def channel_codes(self) -> ChannelCodes:
+        """The create-a-channel-with-its-first-code use case."""
+        return ChannelCodes(self.channels, self.codes)
 
     def account_of_channel(self, channel_id: int) -> Account:
         channel = self.channels.get(channel_id)
@@ -110,22 +95,3 @@ class Workspace:
         if account is None:  # pragma: no cover - cascaded with the account
             raise NotFoundError(f"no account for channel {channel_id}")
         return account
-
-    def today(self, account: Account) -> date:
-        """Today's date in the account's time zone."""
-        return datetime.fromtimestamp(self.clock(), ZoneInfo(account.timezone)).date()
-
-    def recent_dates(
-        self,
-        account: Account,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        *,
-        days: int = 30,
-    ) -> tuple[date, date]:
-        """The inclusive dates asked for, defaulting to the ``days`` days up to today."""
-        end = date_to or self.today(account)
-        start = date_from or end - timedelta(days=days - 1)
-        if start > end:
-            raise InvalidInputError(f"from date {start} is after to date {end}", field="from")
-        return start, end

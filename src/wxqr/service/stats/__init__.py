@@ -7,9 +7,14 @@ stats = StatsService(engine)
 window = stats.window(account_id, date(2024, 5, 1), date(2024, 5, 31))
 stats.summary(account_id, window).as_dict()
 stats.series(account_id, window, "day", channel_ids=[3])
+
+# What the adapters do: one checked query value, answered by the *_of methods
+query = stats.query("wx123", date_from=date(2024, 5, 1), channels=["Poster A"])
+stats.summary_of(query)
 ```
 
-Exports (CSV, XLSX) are in ``wxqr.service.stats.export``.
+Exports (CSV, XLSX) and the tables they hold (``build_table(stats, query, table)``) are
+in ``wxqr.service.stats.export``.
 """
 
 from ._buckets import MAX_BUCKETS
@@ -25,10 +30,12 @@ from ._model import (
     OrphanScan,
     SeriesPoint,
 )
+from ._query import DEFAULT_DAYS, StatsQuery, StatsTable
 from ._service import StatsService
 from ._window import DEFAULT_TIMEZONE, Window
 
 __all__ = [
+    "DEFAULT_DAYS",
     "DEFAULT_TIMEZONE",
     "MAX_BUCKETS",
     "METRIC_NAMES",
@@ -42,7 +49,9 @@ __all__ = [
     "OrphanScan",
     "SeriesPoint",
     "StatsError",
+    "StatsQuery",
     "StatsService",
+    "StatsTable",
     "UnknownAccount",
     "UnknownChannel",
     "Window",

@@ -13,12 +13,11 @@ from ._model import AccountRef, ChannelRef
 from ._window import DEFAULT_TIMEZONE
 
 __all__ = [
-    "account_by_appid",
     "account_by_id",
+    "channel_by_id",
     "channel_refs",
     "resolve_channel",
     "scope_channel_ids",
-    "single_account",
 ]
 
 _ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.appid, accounts.c.name, accounts.c.timezone)
@@ -51,25 +50,6 @@ def account_by_id(conn: Connection, account_id: int) -> AccountRef:
     return _account(found)
 
 
-def account_by_appid(conn: Connection, appid: str) -> AccountRef:
-    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.appid == appid.strip())
-    found = conn.execute(query).mappings().first()
-    if found is None:
-        raise UnknownAccount(f"no account with appid {appid.strip()!r}")
-    return _account(found)
-
-
-def single_account(conn: Connection) -> AccountRef:
-    """The only account; an error when there is none or several (name one)."""
-    rows = conn.execute(select(*_ACCOUNT_COLUMNS).order_by(accounts.c.id).limit(2)).mappings()
-    found = rows.all()
-    if not found:
-        raise UnknownAccount("there is no account yet: add one with `wxqr account add`")
-    if len(found) > 1:
-        raise UnknownAccount("there are several accounts: say which one (its appid)")
-    return _account(found[0])
-
-
 def channel_refs(
     conn: Connection, account_id: int, *, group: str | None = None
 ) -> list[ChannelRef]:
@@ -77,6 +57,17 @@ def channel_refs(
     if group is not None:
         query = query.where(channels.c.group_name == group)
     return [_channel(row) for row in conn.execute(query.order_by(channels.c.id)).mappings()]
+
+
+def channel_by_id(conn: Connection, account_id: int, channel_id: int) -> ChannelRef:
+    """The account's channel with this id."""
+    query = select(*_CHANNEL_COLUMNS).where(
+        channels.c.account_id == account_id, channels.c.id == channel_id
+    )
+    found = conn.execute(query).mappings().first()
+    if found is None:
+        raise UnknownChannel(f"no channel with id {channel_id} in this account")
+    return _channel(found)
 
 
 def resolve_channel(conn: Connection, account_id: int, ref: str) -> ChannelRef:

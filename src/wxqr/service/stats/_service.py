@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from wxqr.service.accounts import Account, resolve_account
 from wxqr.store.tables import channels
 
 from . import _lookup
@@ -25,6 +27,7 @@ from ._model import (
     OrphanScan,
     SeriesPoint,
 )
+from ._query import DEFAULT_DAYS, StatsQuery
 from ._sql import Scope, key_values, metric_query, metrics_of, orphan_query
 from ._window import Window, zone
 
@@ -41,11 +44,19 @@ def _granularity(value: Granularity | str) -> Granularity:
         raise InvalidWindow(f"unknown granularity {value!r} (choose from {choices})") from None
 
 
-class StatsService:
-    """Read-only queries over the event log; one short connection per call."""
+def _account_ref(account: Account) -> AccountRef:
+    return AccountRef(account.id, account.appid, account.name, account.timezone)
 
-    def __init__(self, engine: Engine) -> None:
+
+class StatsService:
+    """Read-only queries over the event log; one short connection per call.
+
+    ``clock`` (Unix seconds) decides what "today" is for queries without dates.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
+        self._clock = clock
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -65,13 +76,11 @@ class StatsService:
             return _lookup.account_by_id(conn, account_id)
 
     def account_by_appid(self, appid: str) -> AccountRef:
-        with self._connect() as conn:
-            return _lookup.account_by_appid(conn, appid)
+        return _account_ref(resolve_account(self._engine, appid.strip()))
 
     def default_account(self) -> AccountRef:
         """The only account (an error when there are none or several)."""
-        with self._connect() as conn:
-            return _lookup.single_account(conn)
+        return _account_ref(resolve_account(self._engine))
 
     def channels(self, account_id: int, *, group: str | None = None) -> list[ChannelRef]:
         with self._connect() as conn:
@@ -85,6 +94,98 @@ class StatsService:
     def window(self, account_id: int, date_from: date, date_to: date) -> Window:
         """The inclusive dates ``date_from … date_to`` in the account's time zone."""
         return Window.from_dates(date_from, date_to, self.account(account_id).timezone)
+
+    def today(self, timezone: str) -> date:
+        """Today's date in ``timezone`` by the service's clock."""
+        return datetime.fromtimestamp(self._clock(), zone(timezone)).date()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def query(
+        self,
+        account: str | int | None = None,
+        *,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        channels: Sequence[str | int] | None = None,
+        group: str | None = None,
+        granularity: Granularity | str | None = None,
+        timezone: str | None = None,
+        days: int = DEFAULT_DAYS,
+    ) -> StatsQuery:
+        """The one way an adapter's raw stats inputs become a checked :class:`StatsQuery`.
+
+        ``account``: appid or id (the only account when None; see
+        :func:`wxqr.service.accounts.resolve_account`). Dates are inclusive local dates in
+        ``timezone`` (default: the account's); missing ones default to the ``days`` days up
+        to today. ``channels``: names or ids (a str is a name first, then an id; an int is
+        an id), each one of the account's; a blank ``group`` is no group.
+        """
+        acct = _account_ref(resolve_account(self._engine, account))
+        tz = (timezone or "").strip() or acct.timezone
+        zone(tz)
+        if days < 1:
+            raise StatsError("days must be at least 1")
+        end = date_to or self.today(tz)
+        try:
+            start = date_from or end - timedelta(days=days - 1)
+        except OverflowError:
+            raise InvalidWindow(f"to date {end} is out of range", field="to") from None
+        if start > end:
+            raise InvalidWindow(f"from date {start} is after to date {end}", field="from")
+        window = Window.from_dates(start, end, tz)
+        ids: tuple[int, ...] | None = None
+        if channels:
+            with self._connect() as conn:
+                found = [
+                    _lookup.channel_by_id(conn, acct.id, ref)
+                    if isinstance(ref, int)
+                    else _lookup.resolve_channel(conn, acct.id, ref)
+                    for ref in channels
+                ]
+            ids = tuple(dict.fromkeys(ref.id for ref in found))
+        return StatsQuery(
+            account=acct,
+            date_from=start,
+            date_to=end,
+            window=window,
+            channel_ids=ids,
+            group=(group or "").strip() or None,
+            granularity=_granularity(granularity or Granularity.DAY),
+            timezone=tz,
+        )
+
+    def summary_of(self, query: StatsQuery) -> Metrics:
+        return self.summary(
+            query.account.id, query.window, channel_ids=query.channel_ids, group=query.group
+        )
+
+    def channels_of(self, query: StatsQuery) -> list[ChannelMetrics]:
+        """Every channel in the query's scope (its group, then its channels)."""
+        rows = self.per_channel(query.account.id, query.window, group=query.group)
+        if query.channel_ids is None:
+            return rows
+        wanted = set(query.channel_ids)
+        return [row for row in rows if row.channel.id in wanted]
+
+    def groups_of(self, query: StatsQuery) -> list[GroupMetrics]:
+        """Every group of the account (a breakdown: the query's channel scope is not used)."""
+        return self.per_group(query.account.id, query.window)
+
+    def series_of(self, query: StatsQuery) -> list[SeriesPoint]:
+        return self.series(
+            query.account.id,
+            query.window,
+            query.granularity,
+            channel_ids=query.channel_ids,
+            group=query.group,
+        )
+
+    def top_of(self, query: StatsQuery, by: str = "scans", limit: int = 10) -> list[ChannelMetrics]:
+        return self.top_channels(query.account.id, query.window, by=by, limit=limit)
+
+    def orphans_of(self, query: StatsQuery) -> list[OrphanScan]:
+        return self.orphan_scans(query.account.id, query.window)
 
     # -- metrics -------------------------------------------------------------------------
 

@@ -1,6 +1,9 @@
 """Exports of stats tables and series: CSV and XLSX bytes.
 
-Build a ``Table`` from what the service returned (``summary_table``, ``channel_table``,
+``build_table(stats, query, table)`` answers a :class:`StatsQuery` with one of the
+tables (summary, channels, groups, series, orphans) and ``export_file`` encodes it: the
+REST API, the CLI and the dashboard all get their tables and files here. The pieces:
+build a ``Table`` from what the service returned (``summary_table``, ``channel_table``,
 ``group_table``, ``series_table``, ``orphan_table``), then encode it with ``to_csv`` or
 ``to_xlsx``. Columns are the metric names of docs/metrics.md, in its order.
 
@@ -31,12 +34,21 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from wxqr.service.errors import InvalidInputError
+
 from ._model import METRIC_NAMES, ChannelMetrics, GroupMetrics, Metrics, OrphanScan, SeriesPoint
+from ._query import StatsQuery, StatsTable
+from ._service import StatsService
 
 __all__ = [
+    "FORMATS",
+    "XLSX",
     "Cell",
+    "ExportFile",
     "Table",
+    "build_table",
     "channel_table",
+    "export_file",
     "group_table",
     "neutralise_csv_text",
     "orphan_table",
@@ -54,6 +66,9 @@ _FORMULA_START = re.compile(r"^(?:[ \t\r]*[=+\-@＝＋－＠]|[\t\r])")
 # A formula character where a spreadsheet splitting on another separator, a quote or a
 # line break would start a cell.
 _SMUGGLED_FORMULA = re.compile(r"([,;\t|\"'\r\n][ ]*)(?=[=+\-@＝＋－＠])")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +196,51 @@ def to_xlsx(table: Table) -> bytes:
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def build_table(stats: StatsService, query: StatsQuery, table: StatsTable | str) -> Table:
+    """The stats table ``table`` answering ``query`` (the same for API, CLI, dashboard)."""
+    try:
+        chosen = StatsTable(table)
+    except ValueError:
+        choices = ", ".join(t.value for t in StatsTable)
+        raise InvalidInputError(
+            f"unknown table {table!r} (choose from {choices})", field="table"
+        ) from None
+    if chosen is StatsTable.SUMMARY:
+        return summary_table(stats.summary_of(query))
+    if chosen is StatsTable.CHANNELS:
+        return channel_table(stats.channels_of(query))
+    if chosen is StatsTable.GROUPS:
+        return group_table(stats.groups_of(query))
+    if chosen is StatsTable.ORPHANS:
+        return orphan_table(stats.orphans_of(query))
+    return series_table(stats.series_of(query), title=f"{query.granularity.value} series")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """An encoded table, ready to send or save."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def export_file(
+    stats: StatsService, query: StatsQuery, table: StatsTable | str, file_format: str
+) -> ExportFile:
+    """``table`` of ``query`` as a CSV or XLSX file named after what it holds."""
+    if file_format not in FORMATS:
+        raise InvalidInputError(
+            f"unknown format {file_format!r} (choose from csv, xlsx)", field="format"
+        )
+    data = build_table(stats, query, table)
+    content = to_xlsx(data) if file_format == "xlsx" else to_csv(data)
+    only = (
+        f"-channel{query.channel_ids[0]}"
+        if query.channel_ids is not None and len(query.channel_ids) == 1
+        else ""
+    )
+    stem = f"wxqr-{StatsTable(table).value}{only}-{query.date_from}-{query.date_to}"
+    return ExportFile(content, FORMATS[file_format], f"{stem}.{file_format}")

@@ -4,7 +4,9 @@ Every error of the REST API, whatever raised it (a service, validation, authenti
 an unknown path), is answered with ``{"type", "title", "status", "detail", "instance"}``
 plus, where useful, ``field`` (the input at fault) or ``errors`` (validation details).
 The route class below converts errors inside the router, so the API's errors look the
-same whichever app includes it.
+same whichever app includes it. The service layer raises one family,
+:class:`wxqr.service.errors.ServiceError`; its mapping to statuses is the table
+``_SERVICE_STATUS`` below, the only one.
 """
 
 from __future__ import annotations
@@ -18,20 +20,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from wxqr.service.accounts import AccountError, UnknownAccount
 from wxqr.service.bulk import BulkImportError
-from wxqr.service.channel_errors import (
+from wxqr.service.errors import (
     ConflictError,
     InvalidInputError,
     LimitReachedError,
     NotFoundError,
     ServiceError,
+    UnavailableError,
     UpstreamError,
 )
-from wxqr.service.stats import StatsError
-from wxqr.wechat import WeChatError
 
-__all__ = ["PROBLEM_JSON", "TYPE_BASE", "ProblemRoute", "problem", "problem_for"]
+__all__ = [
+    "PROBLEM_JSON",
+    "TYPE_BASE",
+    "ProblemRoute",
+    "problem",
+    "problem_for",
+    "service_status",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,7 @@ _STATUS_SLUGS = {
     422: ("invalid-input", "Invalid input"),
     500: ("internal", "Internal error"),
     502: ("upstream", "WeChat call failed"),
+    503: ("unavailable", "Unavailable"),
 }
 
 _SERVICE_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
@@ -57,7 +65,17 @@ _SERVICE_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (LimitReachedError, 409, "limit-reached"),
     (InvalidInputError, 422, "invalid-input"),
     (UpstreamError, 502, "upstream"),
+    (UnavailableError, 503, "unavailable"),
 )
+
+
+def service_status(exc: ServiceError) -> tuple[int, str]:
+    """The HTTP status (and problem type slug) of a service error: the one table, also
+    used by the dashboard's error pages."""
+    for kind, status, slug in _SERVICE_STATUS:
+        if isinstance(exc, kind):
+            return status, slug
+    return 400, "bad-request"
 
 
 def problem(
@@ -101,18 +119,10 @@ def problem_for(exc: Exception, request: Request) -> JSONResponse | None:
             status = response.status_code
             return problem(status, exc.detail, title=exc.title, instance=path, created=kept)
     if isinstance(exc, ServiceError):
-        for kind, status, slug in _SERVICE_STATUS:
-            if isinstance(exc, kind):
-                return problem(
-                    status, exc.detail, title=exc.title, slug=slug, instance=path, field=exc.field
-                )
-        return problem(400, exc.detail, title=exc.title, instance=path, field=exc.field)
-    if isinstance(exc, UnknownAccount):
-        return problem(404, str(exc), instance=path, field="account")
-    if isinstance(exc, AccountError | StatsError):
-        return problem(422, str(exc), instance=path)
-    if isinstance(exc, WeChatError):
-        return problem(502, f"WeChat call failed: {exc}", slug="upstream", instance=path)
+        status, slug = service_status(exc)
+        return problem(
+            status, exc.detail, title=exc.title, slug=slug, instance=path, field=exc.field
+        )
     if isinstance(exc, RequestValidationError):
         return problem(
             422,

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wxqr.protocol import QRKind
 from wxqr.service.accounts import Account
 from wxqr.service.channels import Channel
-from wxqr.service.codes import Code, CodeSpec, PermanentUsage, SceneType
+from wxqr.service.code_spec import parse_code_spec
+from wxqr.service.codes import Code, CodeSpec, PermanentUsage
 
 __all__ = [
     "AccountOut",
@@ -45,11 +45,9 @@ class CodeIn(_In):
     )
 
     def spec(self) -> CodeSpec:
-        return CodeSpec(
-            kind=QRKind(self.kind),
-            scene_type=SceneType(self.scene_type),
-            scene=self.scene,
-            expire_seconds=self.expire_seconds,
+        """The checked spec (the service's one rule: :func:`parse_code_spec`)."""
+        return parse_code_spec(
+            self.kind, self.scene_type, self.scene, expire_seconds=self.expire_seconds
         )
 
 

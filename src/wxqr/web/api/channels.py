@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from wxqr.service.bulk import import_channels, parse_channel_csv
-from wxqr.service.channel_errors import InvalidInputError, NotFoundError
 from wxqr.service.channels import UNSET, ChannelPatch, ChannelStatus, NewChannel, parse_reply
 from wxqr.service.code_images import ImageSpec
+from wxqr.service.errors import InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
 from wxqr.web.api._images import image_response, image_spec
@@ -76,15 +76,10 @@ def create_channel(body: ChannelIn, response: Response, ws: WS) -> ChannelOut:
         reply=parse_reply(body.reply),
         follower_tags=tuple(body.follower_tags),
     )
-    channel = ws.channels.create(acct.id, spec)
-    if body.code is not None:
-        try:
-            ws.codes.issue(channel.id, body.code.spec())
-        except Exception:
-            ws.channels.discard_unused(channel.id)  # all or nothing
-            raise
-    response.headers["Location"] = f"/api/v1/channels/{channel.id}"
-    return _out(ws, channel.id)
+    code = body.code.spec() if body.code is not None else None
+    created = ws.channel_codes.create(acct.id, spec, code)  # all or nothing
+    response.headers["Location"] = f"/api/v1/channels/{created.channel.id}"
+    return ChannelOut.of(created.channel, created.code, ws.clock())
 
 
 @router.post(

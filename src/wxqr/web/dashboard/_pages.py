@@ -1,4 +1,11 @@
-"""The dashboard's pages: login, channel list, channel page, new channel, images, exports."""
+"""The dashboard's pages: login, channel list, channel page, new channel, images, exports.
+
+Thin over the services: each handler parses, calls one service method, renders. No
+database call runs on the event loop the webhook shares: handlers that touch the store
+are plain ``def`` (FastAPI runs them in its thread pool) or, where the form must be read
+asynchronously, hand the rest of their work to :func:`anyio.to_thread.run_sync`. Service
+errors become error pages in one place (:mod:`._errors`).
+"""
 
 from __future__ import annotations
 
@@ -12,16 +19,17 @@ import anyio
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from wxqr.protocol import QRKind, TextReply
-from wxqr.service.accounts import Account
-from wxqr.service.channel_errors import InvalidInputError, NotFoundError, ServiceError
+from wxqr.service.accounts import Account, UnknownAccount
 from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSpec
-from wxqr.service.codes import CodeSpec, SceneType
-from wxqr.service.stats import Granularity, StatsError, Window
+from wxqr.service.code_spec import parse_code_spec
+from wxqr.service.errors import NotFoundError, ServiceError
+from wxqr.service.replies import reply_from_input
+from wxqr.service.stats import Granularity
+from wxqr.service.stats.export import export_file
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
-from wxqr.web.api.stats import StatsScope, export_response, export_table
+from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._session import (
     clear_session,
     login_redirect,
@@ -35,17 +43,20 @@ log = logging.getLogger(__name__)
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=DashboardRoute)
 
 DateParam = Annotated[date | None, Query()]
 FromParam = Annotated[date | None, Query(alias="from")]
 
 
 def _pick_account(ws: Workspace, appid: str | None) -> Account | None:
-    accounts = ws.accounts()
-    if appid:
-        return ws.account(appid)
-    return accounts[0] if accounts else None
+    """The account named, else the first (the dashboard has a picker); None: no account."""
+    try:
+        return ws.account(appid, first_of_several=True)
+    except UnknownAccount:
+        if appid:
+            raise
+        return None
 
 
 def _common(ws: Workspace, session: str, account: Account | None) -> dict[str, Any]:
@@ -78,6 +89,11 @@ async def login(request: Request, ws: WS) -> Response:
     if not target.startswith("/dashboard") or target.startswith("//"):
         target = "/dashboard/"
     client = request.client.host if request.client else "unknown"
+    # Password hashing and the admin's row are store and CPU work: off the event loop.
+    return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+
+
+def _login(request: Request, ws: Workspace, password: str, target: str, client: str) -> Response:
     wait = ws.login_throttle.attempt(client)
     if wait is not None:
         # Refused before the password is looked at: guessing gets no answer either way.
@@ -91,7 +107,7 @@ async def login(request: Request, ws: WS) -> Response:
         )
         refused.headers["Retry-After"] = str(math.ceil(wait))
         return refused
-    token = await anyio.to_thread.run_sync(ws.admin.login, password)
+    token = ws.admin.login(password)
     if token is None:
         log.warning("failed dashboard login from %s", client)
         return page(
@@ -142,18 +158,18 @@ def channel_list(
             error="No account is configured yet: add one with `wxqr account add`.",
         )
     try:
-        start, end = ws.recent_dates(acct, date_from, to)
-        view = channel_rows(ws, acct, start, end, archived=archived)
-    except (ServiceError, StatsError) as exc:
-        return page(request, "base.html", 422, **_common(ws, session, acct), error=str(exc))
+        query = ws.stats.query(acct.id, date_from=date_from, date_to=to)
+        view = channel_rows(ws, query, archived=archived)
+    except ServiceError as exc:
+        return error_page(request, exc, **_common(ws, session, acct))
     return page(
         request,
         "channels.html",
         **_common(ws, session, acct),
         view=view,
-        date_from=start.isoformat(),
-        date_to=end.isoformat(),
-        today=ws.today(acct).isoformat(),
+        date_from=query.date_from.isoformat(),
+        date_to=query.date_to.isoformat(),
+        today=ws.stats.today(acct.timezone).isoformat(),
         archived=archived,
         usage=ws.codes.permanent_usage(acct.id),
     )
@@ -176,62 +192,49 @@ def new_channel_form(request: Request, ws: WS, account: str | None = None) -> Re
     )
 
 
-def _code_spec(form: dict[str, str]) -> CodeSpec:
-    kind = QRKind(form.get("kind") or "permanent")
-    scene_type = SceneType(form.get("scene_type") or "id")
-    scene = form.get("scene", "").strip() or None
-    expire = None
-    if kind is QRKind.TEMPORARY:
-        days = form.get("expire_days", "").strip() or "30"
-        if not days.isdigit() or not 1 <= int(days) <= 30:
-            raise InvalidInputError("a temporary code expires after 1..30 days")
-        expire = int(days) * 86_400
-    return CodeSpec(kind=kind, scene_type=scene_type, scene=scene, expire_seconds=expire)
-
-
 @router.post("/channels")
 async def create_channel(request: Request, ws: WS, account: str | None = None) -> Response:
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    return await anyio.to_thread.run_sync(_create_channel, request, ws, account, form)
+
+
+def _create_channel(
+    request: Request, ws: Workspace, account: str | None, form: dict[str, str]
+) -> Response:
     session = session_of(request, ws)
     if session is None:
         return login_redirect(request)
-    raw = await request.form()
-    form = {key: str(value) for key, value in raw.items()}
     if not ws.admin.csrf_valid(session, form.get("csrf", "")):
         return Response("invalid form token: reload the page", status_code=403)
     acct = _pick_account(ws, account)
     if acct is None:
         return RedirectResponse("/dashboard/", status_code=303)
-
-    def work() -> int:
-        reply_text = form.get("reply_text", "").strip()
+    try:
         spec = NewChannel(
             name=form.get("name", ""),
             group=form.get("group") or None,
             tags=tuple(t.strip() for t in form.get("tags", "").split(",") if t.strip()),
-            reply=TextReply(reply_text) if reply_text else None,
+            reply=reply_from_input(form.get("reply_text", "")),
         )
-        code_spec = _code_spec(form)
-        channel = ws.channels.create(acct.id, spec)
-        try:
-            ws.codes.issue(channel.id, code_spec)
-        except Exception:
-            ws.channels.discard_unused(channel.id)
-            raise
-        return channel.id
-
-    try:
-        channel_id = await anyio.to_thread.run_sync(work)
-    except (ServiceError, ValueError) as exc:
-        return page(
+        kind = form.get("kind") or "permanent"
+        code = parse_code_spec(
+            kind,
+            form.get("scene_type"),
+            form.get("scene"),
+            # The form always holds a number of days; it applies to temporary codes only.
+            expire_days=form.get("expire_days") if kind.strip() == "temporary" else None,
+        )
+        created = ws.channel_codes.create(acct.id, spec, code)
+    except ServiceError as exc:  # shown on the form, with what was typed
+        return error_page(
             request,
-            "new_channel.html",
-            status_code=422,
+            exc,
             **_common(ws, session, acct),
             form=form,
             usage=ws.codes.permanent_usage(acct.id),
-            error=str(exc),
+            template="new_channel.html",
         )
-    return RedirectResponse(f"/dashboard/channels/{channel_id}", status_code=303)
+    return RedirectResponse(f"/dashboard/channels/{created.channel.id}", status_code=303)
 
 
 @router.get("/channels/{channel_id}")
@@ -248,15 +251,20 @@ def channel_page(
     try:
         channel = ws.channels.get(channel_id)
     except NotFoundError as exc:
-        return page(request, "base.html", 404, **_common(ws, session, None), error=str(exc))
+        return error_page(request, exc, **_common(ws, session, None))
     acct = ws.account_of_channel(channel_id)
     try:
-        start, end = ws.recent_dates(acct, date_from, to)
-        window = Window.from_dates(start, end, acct.timezone)
-    except (ServiceError, StatsError) as exc:
-        return page(request, "base.html", 422, **_common(ws, session, acct), error=str(exc))
-    points = ws.stats.series(acct.id, window, Granularity.DAY, channel_ids=[channel_id])
-    total = ws.stats.summary(acct.id, window, channel_ids=[channel_id])
+        query = ws.stats.query(
+            acct.id,
+            date_from=date_from,
+            date_to=to,
+            channels=[channel_id],
+            granularity=Granularity.DAY,
+        )
+    except ServiceError as exc:
+        return error_page(request, exc, **_common(ws, session, acct))
+    points = ws.stats.series_of(query)
+    total = ws.stats.summary_of(query)
     code = ws.codes.current_code(channel_id)
     return page(
         request,
@@ -268,25 +276,28 @@ def channel_page(
         points=points,
         total=total,
         chart_data=chart_json(points),
-        date_from=start.isoformat(),
-        date_to=end.isoformat(),
+        date_from=query.date_from.isoformat(),
+        date_to=query.date_to.isoformat(),
         timezone=acct.timezone,
     )
 
 
 @router.post("/channels/{channel_id}/codes")
 async def issue_code(request: Request, ws: WS, channel_id: int) -> Response:
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    return await anyio.to_thread.run_sync(_issue_code, request, ws, channel_id, form)
+
+
+def _issue_code(request: Request, ws: Workspace, channel_id: int, form: dict[str, str]) -> Response:
     session = session_of(request, ws)
     if session is None:
         return login_redirect(request)
-    form = {key: str(value) for key, value in (await request.form()).items()}
     if not ws.admin.csrf_valid(session, form.get("csrf", "")):
         return Response("invalid form token: reload the page", status_code=403)
     try:
-        spec = _code_spec({"kind": form.get("kind", "temporary")})
-        await anyio.to_thread.run_sync(ws.codes.issue, channel_id, spec)
+        ws.codes.issue(channel_id, parse_code_spec(form.get("kind") or "temporary"))
     except ServiceError as exc:
-        return page(request, "base.html", 422, **_common(ws, session, None), error=str(exc))
+        return error_page(request, exc, **_common(ws, session, None))
     return RedirectResponse(f"/dashboard/channels/{channel_id}", status_code=303)
 
 
@@ -329,9 +340,15 @@ def export(
     acct = ws.account_of_channel(channel_id) if channel_id else _pick_account(ws, account)
     if acct is None:
         return Response("no account", status_code=404)
-    start, end = ws.recent_dates(acct, date_from, to)
-    window = Window.from_dates(start, end, acct.timezone)
-    ids = [channel_id] if channel_id else None
-    scope = StatsScope(acct, start, end, window, ids, None)
-    stem = f"wxqr-{table}" + (f"-channel{channel_id}" if channel_id else "")
-    return export_response(export_table(ws, scope, table, "day"), format, f"{stem}-{start}-{end}")
+    query = ws.stats.query(
+        acct.id,
+        date_from=date_from,
+        date_to=to,
+        channels=[channel_id] if channel_id else None,
+    )
+    file = export_file(ws.stats, query, table, format)
+    return Response(
+        file.content,
+        media_type=file.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+    )

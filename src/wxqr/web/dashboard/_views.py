@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 
-from wxqr.service.accounts import Account
 from wxqr.service.channels import Channel, ChannelStatus
 from wxqr.service.codes import Code
-from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, Window
+from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, StatsQuery
 from wxqr.service.workspace import Workspace
 
 __all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json"]
@@ -40,17 +38,15 @@ class ListView:
     window_total: Metrics
 
 
-def channel_rows(
-    ws: Workspace, account: Account, date_from: date, date_to: date, *, archived: bool
-) -> ListView:
+def channel_rows(ws: Workspace, query: StatsQuery, *, archived: bool) -> ListView:
+    """The channel list: each channel's metrics today and over ``query``'s dates."""
+    account_id = query.account.id
     status = None if archived else ChannelStatus.ACTIVE
-    channels = ws.channels.list_channels(account.id, status=status)
+    channels = ws.channels.list_channels(account_id, status=status)
     codes = ws.codes.current_codes([c.id for c in channels])
-    today = ws.today(account)
-    today_window = Window.from_dates(today, today, account.timezone)
-    window = Window.from_dates(date_from, date_to, account.timezone)
-    today_by_id = {r.channel.id: r.metrics for r in ws.stats.per_channel(account.id, today_window)}
-    window_by_id = {r.channel.id: r.metrics for r in ws.stats.per_channel(account.id, window)}
+    today = ws.stats.query(account_id, days=1, timezone=query.timezone)
+    today_by_id = {r.channel.id: r.metrics for r in ws.stats.channels_of(today)}
+    window_by_id = {r.channel.id: r.metrics for r in ws.stats.channels_of(query)}
     now = ws.clock()
     rows = [
         ChannelRow(
@@ -64,8 +60,8 @@ def channel_rows(
     ]
     return ListView(
         rows=rows,
-        today_total=ws.stats.summary(account.id, today_window),
-        window_total=ws.stats.summary(account.id, window),
+        today_total=ws.stats.summary_of(today),
+        window_total=ws.stats.summary_of(query),
     )
 
 
