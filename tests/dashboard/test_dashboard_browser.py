@@ -3,6 +3,7 @@ log in, create a channel, see its QR code and the daily chart; screenshots in te
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,11 @@ def test_login_create_channel_see_code_and_chart(stack: Stack) -> None:
             page.click("#create")
             image = page.wait_for_selector("#qr-image")
             assert image is not None
-            page.wait_for_function(
-                "document.getElementById('qr-image').naturalWidth > 0", timeout=10_000
-            )
+            # The dashboard's CSP has no 'unsafe-eval', which wait_for_function needs: poll.
+            deadline = time.monotonic() + 10
+            while image.evaluate("img => img.naturalWidth") == 0:
+                assert time.monotonic() < deadline, "the QR image never loaded"
+                page.wait_for_timeout(50)
             channel = stack.ws.channels.find(stack.account.id, "Browser poster")
             code = stack.ws.codes.current_code(channel.id)
             assert code is not None
