@@ -81,9 +81,10 @@ class Stack:
 
 @contextmanager
 def running_stack(engine: Engine, database_url: str, emulator: RunningEmulator) -> Iterator[Stack]:
-    ws, account = make_workspace(engine, database_url, emulator)
+    app = create_app(make_settings(database_url, emulator), engine=engine)
+    # The test's workspace bumps the app's catalog version, as the app's own would.
+    ws, account = make_workspace(engine, database_url, emulator, catalog=app.state.catalog)
     key = ws.api_keys.create(f"test-{uuid.uuid4().hex[:6]}").secret
-    app = create_app(ws.settings, engine=engine)
     with serve_app(app) as base_url:
         emulator.set_push_url(APPID, f"{base_url}/wechat/{APPID}")
         try:

@@ -7,6 +7,8 @@ Routers reach the shared objects through ``request.app.state``:
 * ``settings`` — :class:`wxqr.settings.Settings`
 * ``engine`` — the SQLAlchemy engine (reads and ordinary writes)
 * ``ingest`` — :class:`wxqr.service.ingest.IngestService`
+* ``catalog`` — the :class:`wxqr.service.catalog_version.CatalogVersion` the webhook's
+  caches follow; every service that changes scenes, channels or accounts bumps it
 * ``worker`` — the background :class:`wxqr.service.worker.JobWorker` (or None)
 
 The schema must be migrated before (``wxqr serve`` does it, see :mod:`wxqr.store.migrate`).
@@ -29,6 +31,7 @@ from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
 from wxqr.heap import settle_heap
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     writer_url = (
         settings.database_url if own_engine else engine.url.render_as_string(hide_password=False)
     )
+    catalog = CatalogVersion()
     writer_process: WriterConfig | None = None
     writer_engine: Engine | None = None
     if settings.ingest_writer == "process" and not is_memory_database(writer_url):
@@ -118,13 +122,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         writer_engine=writer_engine,
         writer_process=writer_process,
         env_account=settings.env_account,
+        catalog_version=catalog,
     )
     worker: JobWorker | None = None
     worker_engine: Engine | None = None
     if settings.worker_enabled:
         worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
         reservations = CodeService(
-            worker_engine, WeChatClients.from_settings(worker_engine, settings).client
+            worker_engine,
+            WeChatClients.from_settings(worker_engine, settings).client,
+            catalog=catalog,
         )
         worker = JobWorker(
             worker_engine,
@@ -172,6 +179,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.ingest = ingest
+    app.state.catalog = catalog
     app.state.worker = worker
     app.webhook = WebhookApp(
         ingest,

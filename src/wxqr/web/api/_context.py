@@ -34,7 +34,9 @@ def workspace(request: Request) -> Workspace:
     with _lock:
         found = getattr(state, "wxqr_workspace", None)
         if not isinstance(found, Workspace):
-            found = Workspace.open(state.engine, state.settings)
+            found = Workspace.open(
+                state.engine, state.settings, catalog=getattr(state, "catalog", None)
+            )
             state.wxqr_workspace = found
     return found
 
