@@ -23,6 +23,7 @@ The story of a batch, top to bottom:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -31,8 +32,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-
-from wxqr.store import tables as t
 
 from ._catalog import SceneCatalog
 from ._followers import FollowerState, apply_event, follower_changes, state_from_row
@@ -90,7 +89,8 @@ class BatchRecorder:
         while True:
             try:
                 with self._engine.begin() as conn:
-                    results = record_batch(conn, [item for item, _ in batch], self.catalog, policy)
+                    items = [item for item, _ in batch]
+                    results = record_batch(conn, items, self.catalog, policy, commit=True)
             except (OperationalError, DBAPIError) as exc:
                 transient = isinstance(exc, OperationalError) or exc.connection_invalidated
                 if not transient and len(batch) > 1:
@@ -143,8 +143,13 @@ def record_batch(
     items: Sequence[IncomingPush],
     catalog: SceneCatalog,
     policy: JobPolicy,
+    *,
+    commit: bool = False,
 ) -> list[Recorded]:
-    """Record ``items`` inside the caller's transaction; one result per item, in order."""
+    """Record ``items`` inside the caller's transaction; one result per item, in order.
+
+    ``commit``: end the transaction with the writes (on PostgreSQL that saves a round
+    trip per batch; the caller's commit then has nothing left to do)."""
     # 1. What the scanned scenes are (cache, then one query for the rest).
     scene_keys = {(i.account_id, i.scene) for i in items if i.is_scan and i.scene is not None}
     scenes = catalog.resolve(conn, scene_keys) if scene_keys else {}
@@ -184,17 +189,15 @@ def record_batch(
                 after[key] = changed
         rows.append(_event_row(item, info, channel_id))
 
-    # 4. Events, follower inserts and updates, jobs: written together.
+    # 4. Events, follower inserts and updates, jobs: written together (and committed).
     now = int(time.time())
     inserts, updates = follower_changes(before, after, now=now)
     jobs = [
-        (item.account_id, kind.value, payload, now)
+        (item.account_id, kind.value, json.dumps(payload), "pending", 0, now, now, now)
         for item in new_items
         for kind, payload in jobs_for(item, info_of(item), policy)
     ]
-    write(conn, rows, inserts, updates)
-    if jobs:
-        conn.execute(t.jobs.insert(), [_job_row(*job) for job in jobs])
+    write(conn, rows, inserts, updates, jobs, commit=commit)
 
     # 5. One result per item; a push repeated within the batch is inserted once.
     results: list[Recorded] = []
@@ -234,16 +237,3 @@ def _event_row(
         item.received_at,
         item.raw_xml,
     )
-
-
-def _job_row(account_id: int, kind: str, payload: dict[str, Any], now: int) -> dict[str, Any]:
-    return {
-        "account_id": account_id,
-        "kind": kind,
-        "payload": payload,
-        "status": "pending",
-        "attempts": 0,
-        "run_after": now,
-        "created_at": now,
-        "updated_at": now,
-    }
