@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT
 from wxqr.service.accounts import sync_env_account
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
@@ -60,6 +61,7 @@ class Runtime:
         clients: WeChatClients,
         workspace: Workspace,
         *,
+        catalog: CatalogVersion,
         owns_engine: bool,
         ingest: IngestService | None = None,
         worker: JobWorker | None = None,
@@ -70,6 +72,8 @@ class Runtime:
         self.engine = engine
         self.clients = clients
         self.workspace = workspace
+        # The one version every scene/account change bumps and the webhook's caches follow.
+        self.catalog = catalog
         self.ingest = ingest
         self.worker = worker
         self.writer_engine = writer_engine
@@ -107,16 +111,23 @@ class Runtime:
             if migrate:
                 upgrade(engine)
             clients = WeChatClients.from_settings(engine, settings)
+            catalog = CatalogVersion()
             workspace = Workspace.open(
-                engine, settings, clients=clients, clock=clock, permanent_limit=permanent_limit
+                engine,
+                settings,
+                clients=clients,
+                clock=clock,
+                permanent_limit=permanent_limit,
+                catalog=catalog,
             )
             if serve:
-                _build_serving_parts(parts, settings, engine, clients, clock)
+                _build_serving_parts(parts, settings, engine, clients, catalog, clock)
             runtime = cls(
                 settings,
                 engine,
                 clients,
                 workspace,
+                catalog=catalog,
                 owns_engine=owns_engine,
                 ingest=parts.ingest,
                 worker=parts.worker,
@@ -143,7 +154,7 @@ class Runtime:
         if self.ingest is not None:
             self.ingest.sync_env_account()  # also refreshes ingest's account cache
         elif self.settings.env_account is not None:
-            sync_env_account(self.engine, self.settings.env_account)
+            sync_env_account(self.engine, self.settings.env_account, catalog=self.catalog)
 
     async def start_serving(self) -> None:
         """Start the group-commit writer and the worker (on the serving event loop)."""
@@ -216,6 +227,7 @@ def _build_serving_parts(
     settings: Settings,
     engine: Engine,
     clients: WeChatClients,
+    catalog: CatalogVersion,
     clock: Callable[[], float],
 ) -> None:
     """The webhook's ingest (its writer in a child process or a thread, ADR 0003) and the
@@ -245,6 +257,7 @@ def _build_serving_parts(
         writer_engine=writer_engine,
         writer_process=writer_process,
         env_account=settings.env_account,
+        catalog_version=catalog,
     )
     if not settings.worker_enabled:
         return
@@ -253,7 +266,7 @@ def _build_serving_parts(
     worker_engine = parts.worker_engine = make_writer_engine(
         writer_url, synchronous=settings.sqlite_synchronous
     )
-    reservations = CodeService(worker_engine, clients.client, clock=clock)
+    reservations = CodeService(worker_engine, clients.client, clock=clock, catalog=catalog)
     worker = parts.worker = JobWorker(
         worker_engine,
         WorkerOptions.from_settings(settings),

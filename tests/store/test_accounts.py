@@ -18,6 +18,7 @@ from wxqr.service.accounts import (
     sync_env_account,
     update_account,
 )
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.settings import EnvAccount
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -81,31 +82,45 @@ def test_duplicates_and_bad_input_are_refused(engine: Engine) -> None:
         add_account(engine, appid="wx6", token="has space")
     with pytest.raises(AccountError, match="time zone"):
         add_account(engine, appid="wx7", token="tok", timezone="Mars/Olympus")
+    catalog = CatalogVersion()
     with pytest.raises(UnknownAccount):
-        update_account(engine, "wx-none", token="x")
+        update_account(engine, "wx-none", token="x", catalog=catalog)
     assert len(list_accounts(engine)) == 1
+    assert catalog.current == 0  # nothing changed: the webhook's caches stay
 
 
 def test_update_and_default_reply(engine: Engine) -> None:
-    add_account(engine, appid="wx1111111111111111", token="tok")
+    catalog = CatalogVersion()
+    add_account(engine, appid="wx1111111111111111", token="tok", catalog=catalog)
+    assert catalog.current == 1
     changed = update_account(
-        engine, "wx1111111111111111", aes_key=AES_KEY, encrypt_mode="compatible", name="Shop"
+        engine,
+        "wx1111111111111111",
+        aes_key=AES_KEY,
+        encrypt_mode="compatible",
+        name="Shop",
+        catalog=catalog,
     )
     assert changed.encrypt_mode is EncryptMode.COMPATIBLE
     assert changed.name == "Shop"
+    assert catalog.current == 2
     with_reply = set_default_subscribe_reply(
-        engine, "wx1111111111111111", TextReply("Welcome {openid}")
+        engine, "wx1111111111111111", TextReply("Welcome {openid}"), catalog=catalog
     )
     assert with_reply.default_subscribe_reply == TextReply("Welcome {openid}")
-    cleared = set_default_subscribe_reply(engine, "wx1111111111111111", None)
+    assert catalog.current == 3
+    cleared = set_default_subscribe_reply(engine, "wx1111111111111111", None, catalog=catalog)
     assert cleared.default_subscribe_reply is None
+    assert catalog.current == 4
     with pytest.raises(UnknownAccount):
-        set_default_subscribe_reply(engine, "wx-none", None)
+        set_default_subscribe_reply(engine, "wx-none", None, catalog=catalog)
+    assert catalog.current == 4
 
 
 def test_env_account_is_added_then_updated(engine: Engine) -> None:
     env = EnvAccount(appid="wx1111111111111111", token="tok-a", app_secret="s1")
-    created = sync_env_account(engine, env)
+    catalog = CatalogVersion()
+    created = sync_env_account(engine, env, catalog=catalog)
     assert created.token == "tok-a"
     assert created.app_secret == "s1"
     again = sync_env_account(
@@ -116,8 +131,10 @@ def test_env_account_is_added_then_updated(engine: Engine) -> None:
             aes_key=AES_KEY,
             encrypt_mode=EncryptMode.SAFE,
         ),
+        catalog=catalog,
     )
     assert again.id == created.id
+    assert catalog.current == 2  # added, then changed: the webhook reloads it each time
     assert again.token == "tok-b"
     assert again.encrypt_mode is EncryptMode.SAFE
     assert again.app_secret == "s1"  # not given: kept

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wxqr.service.ingest import FollowerState, apply_event
+from wxqr.service.ingest._followers import FollowerState, apply_event
 
 
 def test_first_follow_then_unfollow_then_refollow() -> None:

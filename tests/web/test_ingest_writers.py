@@ -19,13 +19,12 @@ from wxqr.service.accounts import add_account
 from wxqr.service.ingest import (
     IncomingPush,
     IngestUnavailable,
-    Pending,
-    ProcessWriter,
     Recorded,
     WriterConfig,
     incoming_push,
 )
-from wxqr.service.ingest._process import PRUNE_AT
+from wxqr.service.ingest._process import PRUNE_AT, ProcessWriter
+from wxqr.service.ingest._writer import Pending
 
 MakeClient = Callable[..., TestClient]
 

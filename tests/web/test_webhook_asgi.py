@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.web import pushes as p
-from wxqr.service.ingest._child import FrameBuffer, frame
+from wxqr.service.ingest._wire import FrameBuffer, frame
 from wxqr.settings import Settings, SettingsError
 from wxqr.store.db import is_memory_database
 from wxqr.web.webhook import parse_query, webhook_appid

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, RowMapping, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import AccountKeys, EncryptMode, ProtocolError, Reply
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.replies import parse_reply_spec, reply_spec
 from wxqr.settings import EnvAccount
@@ -169,8 +170,12 @@ def add_account(
     encrypt_mode: EncryptMode | str = EncryptMode.PLAIN,
     name: str = "",
     timezone: str = "Asia/Shanghai",
+    catalog: CatalogVersion | None = None,
 ) -> Account:
-    """Add an account; raises :class:`AccountExists` or :class:`AccountError`."""
+    """Add an account; raises :class:`AccountExists` or :class:`AccountError`.
+
+    ``catalog``: the serving process's version, so its webhook serves the account at
+    once (without, its cached "unknown account" lasts up to a second)."""
     mode = EncryptMode(encrypt_mode)
     aes_key = aes_key or None
     _validate(appid, token, aes_key, mode, timezone)
@@ -189,6 +194,8 @@ def add_account(
             conn.execute(t.accounts.insert().values(**values))
     except IntegrityError:
         raise AccountExists(f"account {appid} already exists") from None
+    if catalog is not None:
+        catalog.bump()
     account = get_account(engine, appid)
     assert account is not None
     return account
@@ -198,6 +205,7 @@ def update_account(
     engine: Engine,
     appid: str,
     *,
+    catalog: CatalogVersion,
     token: str | None = None,
     app_secret: str | None = None,
     aes_key: str | None = None,
@@ -205,7 +213,8 @@ def update_account(
     name: str | None = None,
     timezone: str | None = None,
 ) -> Account:
-    """Change the given fields of an account (``None`` leaves a field as it is)."""
+    """Change the given fields of an account (``None`` leaves a field as it is); bumps
+    ``catalog`` (the webhook caches accounts: their token, keys and replies)."""
     current = get_account(engine, appid)
     if current is None:
         raise UnknownAccount(f"no account {appid}")
@@ -226,12 +235,13 @@ def update_account(
         values["name"] = name
     with engine.begin() as conn:
         conn.execute(update(t.accounts).where(t.accounts.c.appid == appid).values(**values))
+    catalog.bump()
     account = get_account(engine, appid)
     assert account is not None
     return account
 
 
-def sync_env_account(engine: Engine, env: EnvAccount) -> Account:
+def sync_env_account(engine: Engine, env: EnvAccount, *, catalog: CatalogVersion) -> Account:
     """Make the store hold the account configured by ``WXQR_*`` variables (add or update)."""
     current = get_account(engine, env.appid)
     if current is None:
@@ -243,12 +253,14 @@ def sync_env_account(engine: Engine, env: EnvAccount) -> Account:
                 app_secret=env.app_secret,
                 aes_key=env.aes_key,
                 encrypt_mode=env.encrypt_mode,
+                catalog=catalog,
             )
         except AccountExists:  # another process added it meanwhile
             pass
     return update_account(
         engine,
         env.appid,
+        catalog=catalog,
         token=env.token,
         app_secret=env.app_secret,
         aes_key=env.aes_key or "",
@@ -316,8 +328,11 @@ def resolve_account(
     return account
 
 
-def set_default_subscribe_reply(engine: Engine, appid: str, reply: Reply | None) -> Account:
-    """Set (or clear, with ``None``) the reply to a plain subscribe."""
+def set_default_subscribe_reply(
+    engine: Engine, appid: str, reply: Reply | None, *, catalog: CatalogVersion
+) -> Account:
+    """Set (or clear, with ``None``) the reply to a plain subscribe; bumps ``catalog``
+    (the webhook answers from its cached account)."""
     spec: Any = reply_spec(reply) if reply is not None else null()
     with engine.begin() as conn:
         result = conn.execute(
@@ -327,6 +342,7 @@ def set_default_subscribe_reply(engine: Engine, appid: str, reply: Reply | None)
         )
     if result.rowcount == 0:
         raise UnknownAccount(f"no account {appid}")
+    catalog.bump()
     account = get_account(engine, appid)
     assert account is not None
     return account

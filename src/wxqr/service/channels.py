@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import Reply
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
-from wxqr.service.ingest import invalidate_catalog
 from wxqr.service.replies import InvalidReply, parse_reply_spec, reply_from_input, reply_spec
 from wxqr.store.tables import accounts, channels, events, scenes
 
@@ -180,8 +180,15 @@ def _channel(row: RowMapping) -> Channel:
 class ChannelService:
     """Create, read, change and archive channels. Synchronous; safe to share between threads."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        catalog: CatalogVersion,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._engine = engine
+        self._catalog = catalog  # bumped after changes the webhook caches
         self._clock = clock
 
     def create(self, account_id: int, spec: NewChannel) -> Channel:
@@ -318,7 +325,7 @@ class ChannelService:
                 except IntegrityError:
                     raise ConflictError("a channel with that name already exists") from None
             changed = self._get(conn, channel_id)
-        invalidate_catalog()  # the webhook caches replies and follower tags per scene
+        self._catalog.bump()  # the webhook caches replies and follower tags per scene
         return changed
 
     def archive(self, channel_id: int) -> Channel:

@@ -43,6 +43,7 @@ from wxqr.protocol import (
     QRRequest,
 )
 from wxqr.service.accounts import Account, get_account_by_id
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.errors import (
     ConflictError,
     InvalidInputError,
@@ -50,7 +51,6 @@ from wxqr.service.errors import (
     NotFoundError,
     upstream_error,
 )
-from wxqr.service.ingest import invalidate_catalog
 from wxqr.store.tables import accounts, channels, scenes
 from wxqr.wechat import (
     APIError,
@@ -196,10 +196,12 @@ class CodeService:
         engine: Engine,
         issuer_for: IssuerFor,
         *,
+        catalog: CatalogVersion,
         clock: Callable[[], float] = time.time,
         permanent_limit: int = PERMANENT_CODE_LIMIT,
     ) -> None:
         self._engine = engine
+        self._catalog = catalog  # bumped after changes the webhook caches
         self._issuer_for = issuer_for
         self._clock = clock
         self._permanent_limit = permanent_limit
@@ -330,7 +332,7 @@ class CodeService:
                     expires_at=expires_at,
                 )
             ).rowcount
-        invalidate_catalog()
+        self._catalog.bump()
         return bool(stored)
 
     def _reserve(self, account_id: int, channel_id: int, spec: CodeSpec) -> tuple[int, QRRequest]:

@@ -9,9 +9,10 @@ an unknown openid, a wrong appid…), since the same call would fail again. A jo
 ``running`` by a dead process is taken again after ``lease_seconds``. Several processes may
 run workers on one database.
 
-Jobs: ``tag_follower`` {openid, tags} applies the channel's follower tags (creating
-missing tags; followers of one tag are tagged in one call); ``user_info`` {openid} stores
-WeChat's subscribe_scene and QR scene on the follower row.
+Jobs (:class:`wxqr.service.jobs.JobKind`): ``tag_follower`` {openid, tags} applies the
+channel's follower tags (creating missing tags; followers of one tag are tagged in one
+call); ``user_info`` {openid} stores WeChat's subscribe_scene and QR scene on the follower
+row.
 
 Chores are the worker's periodic work besides jobs (``wxqr serve`` gives it one: finishing
 code reservations a dead process left pending); each runs every ``every_seconds``, its
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, update
 
 from wxqr.service.accounts import Account, get_account_by_id
-from wxqr.service.ingest import JOB_TAG_FOLLOWER, JOB_USER_INFO
+from wxqr.service.jobs import JobKind
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.store import tables as t
 from wxqr.wechat import APIError, SyncWeChatClient, UserInfo, WeChatError
@@ -248,12 +249,12 @@ class JobWorker:
         except WeChatError as exc:
             return {job.id: _describe(exc) for job in jobs}
         outcomes: dict[int, str | None] = {}
-        tag_jobs = [job for job in jobs if job.kind == JOB_TAG_FOLLOWER]
+        tag_jobs = [job for job in jobs if job.kind == JobKind.TAG_FOLLOWER]
         outcomes.update(self._run_tag_jobs(account_id, client, tag_jobs))
         for job in jobs:
-            if job.kind == JOB_USER_INFO:
+            if job.kind == JobKind.USER_INFO:
                 outcomes[job.id] = self._run_user_info(account_id, client, job)
-            elif job.kind != JOB_TAG_FOLLOWER:
+            elif job.kind != JobKind.TAG_FOLLOWER:
                 outcomes[job.id] = f"unknown job kind {job.kind!r}"
         return outcomes
 

@@ -18,6 +18,7 @@ from wxqr.protocol import PERMANENT_CODE_LIMIT
 from wxqr.service.accounts import Account, get_account_by_id, list_accounts, resolve_account
 from wxqr.service.admin import AdminAuth
 from wxqr.service.apikeys import ApiKeyService
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
@@ -44,6 +45,7 @@ class Workspace:
     login_throttle: LoginThrottle
     stats: StatsService
     clock: Callable[[], float]
+    catalog: CatalogVersion
 
     @classmethod
     def open(
@@ -54,16 +56,26 @@ class Workspace:
         clients: WeChatClients | None = None,
         clock: Callable[[], float] = time.time,
         permanent_limit: int = PERMANENT_CODE_LIMIT,
+        catalog: CatalogVersion | None = None,
     ) -> Workspace:
         """Build the services (``clients``: the runtime's factory; by default one made
-        from ``settings``). Programs use :meth:`wxqr.runtime.Runtime.open` instead."""
+        from ``settings``; ``catalog``: the version the serving process's webhook caches
+        follow, a new one when nothing in this process caches). Programs use
+        :meth:`wxqr.runtime.Runtime.open` instead."""
+        catalog = catalog or CatalogVersion()
         clients = clients or WeChatClients.from_settings(engine, settings)
         return cls(
             engine=engine,
             settings=settings,
             clients=clients,
-            channels=ChannelService(engine, clock=clock),
-            codes=CodeService(engine, clients.client, clock=clock, permanent_limit=permanent_limit),
+            channels=ChannelService(engine, catalog=catalog, clock=clock),
+            codes=CodeService(
+                engine,
+                clients.client,
+                catalog=catalog,
+                clock=clock,
+                permanent_limit=permanent_limit,
+            ),
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
@@ -74,6 +86,7 @@ class Workspace:
             ),
             stats=StatsService(engine, clock=clock),
             clock=clock,
+            catalog=catalog,
         )
 
     def accounts(self) -> list[Account]:

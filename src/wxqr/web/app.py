@@ -9,6 +9,8 @@ The app builds nothing itself: every shared object comes from the serving
 * ``settings`` — :class:`wxqr.settings.Settings`
 * ``engine`` — the SQLAlchemy engine (reads and ordinary writes)
 * ``ingest`` — :class:`wxqr.service.ingest.IngestService`
+* ``catalog`` — the :class:`wxqr.service.catalog_version.CatalogVersion` the webhook's
+  caches follow; every service that changes scenes, channels or accounts bumps it
 * ``worker`` — the background :class:`wxqr.service.worker.JobWorker` (or None)
 
 The schema must be migrated before (``wxqr serve`` does it, see :mod:`wxqr.store.migrate`).
@@ -129,6 +131,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = runtime.engine
     app.state.ingest = ingest
+    app.state.catalog = runtime.catalog
     app.state.worker = runtime.worker
     app.webhook = WebhookApp(
         ingest,

@@ -1,7 +1,14 @@
-"""Recording pushes exactly once: classify, group-commit, followers, jobs, answers.
+"""Recording pushes exactly once: the webhook's hot path behind :class:`IngestService`.
 
-The webhook calls :class:`IngestService`; :func:`record_pushes` is the same recording
-without the writer thread (one transaction, for imports and tests).
+The modules, in the order a push goes through them (see docs/architecture-hotpath.md):
+``_service`` (the webhook's entry), ``_directory`` and ``_model`` (account and push),
+``_writer`` / ``_process`` (group commit in a thread / in a writer process, whose
+messages are ``_wire``'s and whose entry point is ``_child``), ``_recording`` (one
+transaction per batch), ``_catalog``, ``_followers``, ``_jobs`` and ``_sql`` (what the
+transaction reads and writes).
+
+:func:`record_pushes` is the same recording without a writer (one transaction, for
+imports and tests).
 """
 
 from __future__ import annotations
@@ -10,51 +17,25 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from ._batch import record_batch
-from ._catalog import SceneCatalog, invalidate_catalog
-from ._directory import AccountDirectory, KnownAccount
-from ._followers import FollowerState, apply_event
-from ._jobs import JOB_TAG_FOLLOWER, JOB_USER_INFO, JobPolicy
-from ._model import (
-    KINDS,
-    IncomingPush,
-    Recorded,
-    SceneInfo,
-    UnstorablePush,
-    event_kind,
-    incoming_push,
-)
-from ._process import ProcessWriter, WriterConfig
-from ._recorder import BatchRecorder
+from ._catalog import SceneCatalog
+from ._directory import KnownAccount
+from ._jobs import JobPolicy
+from ._model import IncomingPush, IngestUnavailable, Recorded, SceneInfo, incoming_push
+from ._recording import record_batch
 from ._service import IngestOptions, IngestService
-from ._writer import GroupCommitWriter, IngestUnavailable, Pending, PushWriter
+from ._wire import WriterConfig
 
 __all__ = [
-    "JOB_TAG_FOLLOWER",
-    "JOB_USER_INFO",
-    "KINDS",
-    "AccountDirectory",
-    "BatchRecorder",
-    "FollowerState",
-    "GroupCommitWriter",
     "IncomingPush",
     "IngestOptions",
     "IngestService",
     "IngestUnavailable",
     "JobPolicy",
     "KnownAccount",
-    "Pending",
-    "ProcessWriter",
-    "PushWriter",
     "Recorded",
-    "SceneCatalog",
     "SceneInfo",
-    "UnstorablePush",
     "WriterConfig",
-    "apply_event",
-    "event_kind",
     "incoming_push",
-    "invalidate_catalog",
     "record_pushes",
 ]
 
@@ -64,8 +45,7 @@ def record_pushes(
     items: Sequence[IncomingPush],
     *,
     policy: JobPolicy | None = None,
-    catalog: SceneCatalog | None = None,
 ) -> list[Recorded]:
-    """Record ``items`` in one transaction (no writer thread); one result per item."""
+    """Record ``items`` in one transaction (no writer, no cache); one result per item."""
     with engine.begin() as conn:
-        return record_batch(conn, items, catalog or SceneCatalog(ttl=0), policy or JobPolicy())
+        return record_batch(conn, items, SceneCatalog(ttl=0), policy or JobPolicy())

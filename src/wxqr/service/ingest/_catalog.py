@@ -2,14 +2,14 @@
 
 Known scenes are cached for ``ttl`` seconds (edits made by other processes show up within
 that time); unknown scenes are never cached, so a scene registered a moment before its
-first scan is not taken for an orphan. Edits made in this process call
-:func:`invalidate_catalog`, which empties every cache of the process at once.
+first scan is not taken for an orphan. Edits made in this process bump the
+:class:`~wxqr.service.catalog_version.CatalogVersion` the cache was given, which empties
+it before the next lookup.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,31 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, select, tuple_
 
 from wxqr.protocol import Reply
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.replies import InvalidReply, parse_reply_spec
 from wxqr.store import tables as t
 
 from ._model import SceneInfo
 
-__all__ = ["SceneCatalog", "catalog_generation", "invalidate_catalog"]
+__all__ = ["SceneCatalog"]
 
 log = logging.getLogger(__name__)
-
-_generation_lock = threading.Lock()
-_generation = 0
-
-
-def invalidate_catalog() -> None:
-    """Forget every cached scene, channel and account lookup of this process.
-
-    Call it after changing scenes, channels (reply, follower tags) or account replies.
-    """
-    global _generation
-    with _generation_lock:
-        _generation += 1
-
-
-def catalog_generation() -> int:
-    return _generation
 
 
 def _reply(value: Any, what: str) -> Reply | None:
@@ -61,29 +45,39 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 class SceneCatalog:
-    """Scene lookups by (account_id, scene), cached with a TTL and process-wide invalidation."""
+    """Scene lookups by (account_id, scene), cached for ``ttl`` seconds and emptied when
+    ``version`` moves (a fresh version, that nobody bumps, when none is given)."""
 
-    def __init__(self, ttl: float = 5.0, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        version: CatalogVersion | None = None,
+        *,
+        ttl: float = 5.0,
+        max_entries: int = 100_000,
+    ) -> None:
+        self._version = version or CatalogVersion()
         self._ttl = ttl
         self._max = max_entries
         self._entries: dict[tuple[int, str], tuple[float, SceneInfo]] = {}
-        self._generation = catalog_generation()
+        self._seen = self._version.current
 
     def clear(self) -> None:
         """Forget every cached scene (the writer process does so when the serving
-        process's catalog generation changes)."""
+        process's catalog version changes)."""
         self._entries.clear()
 
     def _fresh(self) -> None:
-        if self._generation != catalog_generation():
+        current = self._version.current
+        if self._seen != current:
             self._entries.clear()
-            self._generation = catalog_generation()
+            self._seen = current
 
     def resolve(
         self, conn: Connection, wanted: Iterable[tuple[int, str]]
     ) -> Mapping[tuple[int, str], SceneInfo]:
         """Known scenes among ``wanted``: from the cache, the rest in one query."""
         self._fresh()
+        version = self._seen
         now = time.monotonic()
         found: dict[tuple[int, str], SceneInfo] = {}
         missing: set[tuple[int, str]] = set()
@@ -95,12 +89,14 @@ class SceneCatalog:
                 missing.add(key)
         if missing:
             loaded = self._load(conn, missing)
+            found.update(loaded)
+            if version != self._version.current:
+                return found  # changed while we read: these rows may predate the change
             if len(self._entries) + len(loaded) > self._max:
                 self._entries.clear()
             expires = now + self._ttl
             for key, info in loaded.items():
                 self._entries[key] = (expires, info)
-            found.update(loaded)
         return found
 
     @staticmethod

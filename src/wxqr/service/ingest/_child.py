@@ -1,93 +1,35 @@
-"""The writer process's side: frames on a socket, batches in, outcomes out.
+"""The writer process's entry point: requests in, one transaction, answers out.
 
-Run by :mod:`._process` as :func:`main` in a new interpreter, with the number of its
-end of a socket pair as the one argument. Frames are a 4-byte big-endian length and a
-pickled payload. The first frame is the :class:`WriterConfig`; the child answers
-``READY`` once its engine is built. Then the serving process sends requests
-``(catalog generation, wechat account ids, fetch_user_info, [(seq, deadline, item row),
-...])`` and one empty frame to say stop; the child answers each batch with
-``[(seq, outcome), ...]``, the outcome being ``(inserted, orphan, SceneInfo | None)``
-or the message of the error that kept the push from being made durable.
+:mod:`._process` runs :func:`main` in a new interpreter with the number of its end of a
+socket pair as the one argument. The conversation on that socket is :mod:`._wire`'s: the
+configuration, "ready", then requests until a stop frame or the end of the socket. Each
+turn the child takes every request waiting (up to ``batch_max`` pushes), records them in
+one transaction with :class:`~._recording.BatchRecorder`, and answers once.
 """
 
 from __future__ import annotations
 
-import operator
-import pickle
 import signal
 import socket
-import struct
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from typing import Any
 
 from wxqr.heap import settle_heap
+from wxqr.service.catalog_version import CatalogVersion
 
 from ._catalog import SceneCatalog
-from ._jobs import JobPolicy
-from ._model import IncomingPush, Recorded, SceneInfo
-from ._recorder import BatchRecorder, Outcome
+from ._recording import BatchRecorder
+from ._wire import (
+    READY,
+    FrameBuffer,
+    WriterConfig,
+    WriteRequest,
+    decode_config,
+    decode_request,
+    encode_answer,
+    frame,
+)
 
-__all__ = [
-    "Answer",
-    "FrameBuffer",
-    "Request",
-    "WriterConfig",
-    "frame",
-    "item_row",
-    "run_writer_process",
-]
-
-Request = tuple[int, frozenset[int], bool, list[tuple[int, float, tuple[Any, ...]]]]
-Answer = list[tuple[int, tuple[bool, bool, SceneInfo | None] | str]]
-
-_HEADER = struct.Struct("!I")
-READY = b"ready"
-item_row = operator.attrgetter(*(f.name for f in fields(IncomingPush)))
-
-
-@dataclass(frozen=True)
-class WriterConfig:
-    """What the child needs to build its own engine (the store's URL, never logged)."""
-
-    database_url: str
-    synchronous: str = "FULL"
-    batch_max: int = 1000
-    cache_ttl_seconds: float = 5.0
-
-    def __repr__(self) -> str:
-        return f"WriterConfig(batch_max={self.batch_max}, synchronous={self.synchronous!r})"
-
-
-def frame(payload: bytes) -> bytes:
-    return _HEADER.pack(len(payload)) + payload
-
-
-class FrameBuffer:
-    """Reassembles frames from whatever pieces a socket returns."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        self._buffer += data
-        buffer = self._buffer
-        offset = 0
-        while len(buffer) - offset >= _HEADER.size:
-            (length,) = _HEADER.unpack_from(buffer, offset)
-            end = offset + _HEADER.size + length
-            if len(buffer) < end:
-                break
-            yield bytes(buffer[offset + _HEADER.size : end])
-            offset = end
-        del buffer[:offset]
-
-
-def _encode(outcome: Outcome) -> tuple[bool, bool, SceneInfo | None] | str:
-    if isinstance(outcome, Recorded):
-        return (outcome.inserted, outcome.orphan, outcome.scene_info)
-    return str(outcome)
+__all__ = ["main", "run_writer_process"]
 
 
 class _Child:
@@ -99,8 +41,10 @@ class _Child:
         self.frames = FrameBuffer()
         self.ready: list[bytes] = []
         self.engine = make_writer_engine(config.database_url, synchronous=config.synchronous)
-        self.recorder = BatchRecorder(self.engine, SceneCatalog(ttl=config.cache_ttl_seconds))
-        self.generation: int | None = None
+        # The serving process's version arrives with each request (see write()).
+        self.catalog = SceneCatalog(CatalogVersion(), ttl=config.cache_ttl_seconds)
+        self.recorder = BatchRecorder(self.engine, self.catalog)
+        self.catalog_version: int | None = None
 
     def _receive(self, *, block: bool) -> bool:
         """Read what the socket has (waiting for something when ``block``); False at EOF."""
@@ -113,40 +57,36 @@ class _Child:
         self.ready.extend(self.frames.feed(data))
         return True
 
-    def take(self) -> tuple[list[Request], bool]:
+    def take(self) -> tuple[list[WriteRequest], bool]:
         """The requests waiting (at least one), up to ``batch_max`` pushes; True: stop."""
         while not self.ready:
             if not self._receive(block=True):
                 return [], True
         alive = self._receive(block=False)
-        requests: list[Request] = []
+        requests: list[WriteRequest] = []
         count = 0
         while self.ready and count < self.config.batch_max:
             payload = self.ready.pop(0)
             if not payload:
                 return requests, True
-            request: Request = pickle.loads(payload)  # noqa: S301 - our own parent's bytes
+            request = decode_request(payload)
             requests.append(request)
-            count += len(request[3])
+            count += len(request.entries)
         return requests, not alive and not self.ready
 
-    def write(self, requests: list[Request]) -> bytes:
+    def write(self, requests: list[WriteRequest]) -> bytes:
+        """Record ``requests`` in one transaction; the answer frame."""
         last = requests[-1]
-        if last[0] != self.generation:
-            self.recorder.catalog.clear()
-            self.generation = last[0]
-        policy = JobPolicy(last[1], last[2])
-        seqs = [seq for request in requests for seq, _, _ in request[3]]
-        entries = [
-            (IncomingPush(*row), deadline)
-            for request in requests
-            for _, deadline, row in request[3]
-        ]
-        outcomes = self.recorder.write(entries, policy)
-        answer: Answer = [
-            (seq, _encode(outcome)) for seq, outcome in zip(seqs, outcomes, strict=True)
-        ]
-        return frame(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        if last.catalog_version != self.catalog_version:
+            self.catalog.clear()
+            self.catalog_version = last.catalog_version
+        entries = [entry for request in requests for entry in request.entries]
+        outcomes = self.recorder.write(
+            [(push, deadline) for _, deadline, push in entries], last.policy
+        )
+        return encode_answer(
+            [(seq, outcome) for (seq, _, _), outcome in zip(entries, outcomes, strict=True)]
+        )
 
     def run(self) -> None:
         while True:
@@ -167,8 +107,7 @@ def _read_config(sock: socket.socket) -> WriterConfig | None:
         if not data:
             return None
         for payload in frames.feed(data):
-            config = pickle.loads(payload)  # noqa: S301 - our own parent's bytes
-            return config if isinstance(config, WriterConfig) else None
+            return decode_config(payload)
 
 
 def run_writer_process(sock: socket.socket) -> None:

@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 
 from wxqr.protocol import AccountKeys
 from wxqr.service.accounts import Account, get_account, single_account
-
-from ._catalog import catalog_generation
+from wxqr.service.catalog_version import CatalogVersion
 
 __all__ = ["AccountDirectory", "KnownAccount"]
 
@@ -27,30 +26,37 @@ class KnownAccount:
 
 
 class AccountDirectory:
-    """Thread-safe cache of account lookups: found ones for ``ttl`` s, misses for 1 s."""
+    """Thread-safe cache of account lookups: found ones for ``ttl`` s, misses for 1 s,
+    all forgotten when ``version`` moves."""
 
-    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
+    def __init__(
+        self, engine: Engine, version: CatalogVersion | None = None, *, ttl: float = 5.0
+    ) -> None:
         self._engine = engine
+        self._version = version or CatalogVersion()
         self._ttl = ttl
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, KnownAccount | None]] = {}
         self._by_id: dict[int, KnownAccount] = {}
-        self._generation = catalog_generation()
+        self._seen = self._version.current
 
     def cached(self, appid: str | None) -> tuple[bool, KnownAccount | None]:
         """(hit, account) from memory only; ``appid`` None is the single-account install."""
         key = _SINGLE if appid is None else appid
+        current = self._version.current
         with self._lock:
-            if self._generation != catalog_generation():
+            if self._seen != current:
                 self._entries.clear()
-                self._generation = catalog_generation()
+                self._seen = current
             entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return True, entry[1]
         return False, None
 
     def load(self, appid: str | None) -> KnownAccount | None:
-        """Read the account from the store (blocking) and cache the answer."""
+        """Read the account from the store (blocking) and cache the answer (unless the
+        catalog version moved meanwhile: the answer may predate the change)."""
+        version = self._version.current
         found = single_account(self._engine) if appid is None else get_account(self._engine, appid)
         known = KnownAccount(found, found.keys()) if found is not None else None
         key = _SINGLE if appid is None else appid
@@ -60,7 +66,8 @@ class AccountDirectory:
             if known is not None and previous is not None and previous[1] is not None:
                 same = previous[1].account == known.account
                 known = previous[1] if same else known  # keep the built cipher
-            self._entries[key] = (time.monotonic() + ttl, known)
+            if version == self._version.current:
+                self._entries[key] = (time.monotonic() + ttl, known)
             if known is not None:
                 self._by_id[known.account.id] = known
         return known

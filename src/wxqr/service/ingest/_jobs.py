@@ -1,4 +1,4 @@
-"""Background jobs the ingest path enqueues (run by :mod:`wxqr.service.worker`)."""
+"""Which background jobs a newly recorded push enqueues (run by :mod:`wxqr.service.worker`)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wxqr.service.jobs import JobKind
+
 from ._model import IncomingPush, SceneInfo
 
-__all__ = ["JOB_TAG_FOLLOWER", "JOB_USER_INFO", "JobPolicy", "jobs_for"]
-
-# Tag the follower with the WeChat user tags named by the channel's follower_tags.
-JOB_TAG_FOLLOWER = "tag_follower"
-# Fetch the follower's user info (subscribe_scene, qr_scene…) from WeChat.
-JOB_USER_INFO = "user_info"
+__all__ = ["JobPolicy", "jobs_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +23,15 @@ class JobPolicy:
 
 def jobs_for(
     item: IncomingPush, scene: SceneInfo | None, policy: JobPolicy
-) -> Sequence[tuple[str, dict[str, Any]]]:
+) -> Sequence[tuple[JobKind, dict[str, Any]]]:
     """The (kind, payload) jobs a newly recorded push needs."""
     if item.account_id not in policy.wechat_accounts:
         return ()
-    jobs: list[tuple[str, dict[str, Any]]] = []
+    jobs: list[tuple[JobKind, dict[str, Any]]] = []
     if item.is_scan and scene is not None and scene.follower_tags:
-        jobs.append((JOB_TAG_FOLLOWER, {"openid": item.openid, "tags": list(scene.follower_tags)}))
+        jobs.append(
+            (JobKind.TAG_FOLLOWER, {"openid": item.openid, "tags": list(scene.follower_tags)})
+        )
     if policy.fetch_user_info and item.kind in ("subscribe_scan", "subscribe"):
-        jobs.append((JOB_USER_INFO, {"openid": item.openid}))
+        jobs.append((JobKind.USER_INFO, {"openid": item.openid}))
     return jobs

@@ -1,4 +1,4 @@
-"""What the ingest path carries: a push ready to store, what a scene resolves to, results."""
+"""What the ingest path carries: a push ready to store, what a scene resolves to, outcomes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from wxqr.protocol import (
 __all__ = [
     "KINDS",
     "IncomingPush",
+    "IngestUnavailable",
+    "Outcome",
     "Recorded",
     "SceneInfo",
     "UnstorablePush",
@@ -133,3 +135,11 @@ class Recorded:
     inserted: bool
     scene_info: SceneInfo | None
     orphan: bool
+
+
+class IngestUnavailable(Exception):
+    """The push could not be made durable in time (answer 5xx so WeChat retries)."""
+
+
+#: What a writer says of one push: recorded (durable), or why it is not.
+Outcome = Recorded | IngestUnavailable

@@ -12,13 +12,14 @@ batches are written by a child process, on another core:
   is answered (so batches size themselves to the load, and the next batch already waits
   in the socket when the child finishes one); frames are written without blocking;
 * the child takes every frame waiting (up to ``batch_max`` pushes), records them in one
-  transaction (:class:`~._recorder.BatchRecorder`), commits, and answers with one frame;
+  transaction (:class:`~._recording.BatchRecorder`), commits, and answers with one frame
+  (the frames are :mod:`._wire`'s);
 * the loop reads the answer and resolves the handlers' futures directly: no thread, no
   GIL hand-offs on the hot path.
 
 A push is only ever answered as recorded after the child's commit, so the webhook's
 promise holds: a push answered 200 is on disk. If the child dies, every push it had not
-answered fails with :class:`~._recorder.IngestUnavailable` (the handlers answer 503,
+answered fails with :class:`~._model.IngestUnavailable` (the handlers answer 503,
 WeChat retries, the dedup key makes a retry of a committed push a no-op) and a new child
 is started. The child exits when the serving process closes the socket or dies.
 
@@ -32,7 +33,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import pickle
 import socket
 import subprocess
 import sys
@@ -40,11 +40,19 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._catalog import catalog_generation
-from ._child import READY, Answer, FrameBuffer, Request, WriterConfig, frame, item_row
+from wxqr.service.catalog_version import CatalogVersion
+
 from ._jobs import JobPolicy
-from ._model import Recorded
-from ._recorder import IngestUnavailable, Outcome
+from ._model import IngestUnavailable, Outcome, Recorded
+from ._wire import (
+    READY,
+    STOP,
+    FrameBuffer,
+    WriterConfig,
+    decode_answer,
+    encode_config,
+    encode_request,
+)
 from ._writer import Pending, resolve
 
 __all__ = ["ProcessWriter", "WriterConfig"]
@@ -61,7 +69,6 @@ _START_TIMEOUT = 30.0
 _CHILD_MAIN = (
     "import sys; from wxqr.service.ingest._child import main; sys.exit(main(sys.argv[1:]))"
 )
-_STOP = frame(b"")
 
 
 class ProcessWriter:
@@ -71,10 +78,12 @@ class ProcessWriter:
         self,
         config: WriterConfig,
         *,
+        catalog_version: CatalogVersion | None = None,
         policy: Callable[[], JobPolicy] = JobPolicy,
         on_commit: Callable[[Sequence[Recorded]], None] | None = None,
     ) -> None:
         self._config = config
+        self._catalog_version = catalog_version or CatalogVersion()
         self._policy = policy
         self.on_commit = on_commit
         self._lock = threading.Lock()
@@ -127,7 +136,7 @@ class ProcessWriter:
             theirs.close()
         try:
             ours.settimeout(_START_TIMEOUT)
-            ours.sendall(frame(pickle.dumps(self._config, protocol=pickle.HIGHEST_PROTOCOL)))
+            ours.sendall(encode_config(self._config))
             frames = FrameBuffer()
             ready: list[bytes] = []
             while not ready:
@@ -198,18 +207,11 @@ class ProcessWriter:
             return  # a new child is being started: the queue goes to it
         self._prune()
         taken, self._outbox = self._outbox, []
-        rows = [(seq, p.deadline, item_row(p.item)) for seq, p in taken]
-        if not rows:
+        if not taken:
             return
-        policy = self._policy()
-        request: Request = (
-            catalog_generation(),
-            policy.wechat_accounts,
-            policy.fetch_user_info,
-            rows,
-        )
+        entries = [(seq, p.deadline, p.item) for seq, p in taken]
         self._in_flight += 1
-        self._write(frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)))
+        self._write(encode_request(self._catalog_version.current, self._policy(), entries))
 
     def _write(self, data: bytes) -> None:
         sock, loop = self._sock, self._loop
@@ -259,19 +261,15 @@ class ProcessWriter:
             return
         for payload in self._frames.feed(data):
             self._in_flight -= 1
-            self._dispatch(pickle.loads(payload))  # noqa: S301 - our own child's bytes
+            self._dispatch(decode_answer(payload))
         if self._in_flight < _MAX_IN_FLIGHT and self._outbox:
             self._flush()
 
-    def _dispatch(self, answer: Answer) -> None:
+    def _dispatch(self, answer: list[tuple[int, Outcome]]) -> None:
         committed: list[Recorded] = []
         pairs: list[tuple[Pending, Outcome]] = []
-        for seq, encoded in answer:
-            outcome: Outcome
-            if isinstance(encoded, str):
-                outcome = IngestUnavailable(encoded)
-            else:
-                outcome = Recorded(inserted=encoded[0], orphan=encoded[1], scene_info=encoded[2])
+        for seq, outcome in answer:
+            if isinstance(outcome, Recorded):
                 committed.append(outcome)
             pending = self._waiting.pop(seq, None)
             if pending is not None:
@@ -336,7 +334,7 @@ class ProcessWriter:
         if self._sock is not None:  # else the child is being replaced: nothing to wait for
             if self._outbox:
                 self._flush()
-            self._write(_STOP)
+            self._write(STOP)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._exited.wait()
@@ -361,7 +359,7 @@ class ProcessWriter:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setblocking(True)
-                sock.sendall(_STOP)
+                sock.sendall(STOP)
         self._reap(timeout)
 
     def _reap(self, timeout: float) -> None:

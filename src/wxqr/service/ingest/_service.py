@@ -13,6 +13,7 @@ from sqlalchemy import Engine, update
 
 from wxqr.protocol import OpenedPush
 from wxqr.service.accounts import sync_env_account
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.replies import choose_reply, render_answer
 from wxqr.settings import EnvAccount
 from wxqr.store import tables as t
@@ -20,9 +21,10 @@ from wxqr.store import tables as t
 from ._catalog import SceneCatalog
 from ._directory import AccountDirectory, KnownAccount
 from ._jobs import JobPolicy
-from ._model import IncomingPush, Recorded, incoming_push
-from ._process import ProcessWriter, WriterConfig
-from ._writer import GroupCommitWriter, IngestUnavailable, Pending, PushWriter
+from ._model import IncomingPush, IngestUnavailable, Recorded, incoming_push
+from ._process import ProcessWriter
+from ._wire import WriterConfig
+from ._writer import GroupCommitWriter, Pending, PushWriter
 
 __all__ = ["IngestOptions", "IngestService"]
 
@@ -45,6 +47,12 @@ class IngestService:
     ``writer_engine`` (default: ``engine``) in a thread of this process, or, when
     ``writer_process`` is given, in a child process with an engine of its own (see
     :mod:`._process`). Thread-safe; one per process is plenty.
+
+    ``catalog_version`` is the composition root's
+    :class:`~wxqr.service.catalog_version.CatalogVersion`, shared with the services that
+    change scenes, channels and accounts: when they bump it, the cached accounts and
+    scenes (here and in the writer) are read again at the next push. Without one the
+    caches only expire after ``cache_ttl_seconds``.
     """
 
     def __init__(
@@ -55,16 +63,21 @@ class IngestService:
         writer_engine: Engine | None = None,
         writer_process: WriterConfig | None = None,
         env_account: EnvAccount | None = None,
+        catalog_version: CatalogVersion | None = None,
     ) -> None:
         self.options = options or IngestOptions()
         self._engine = engine
         self._env_account = env_account
         self._env_synced = env_account is None
-        self.accounts = AccountDirectory(engine, ttl=self.options.cache_ttl_seconds)
-        self.catalog = SceneCatalog(ttl=self.options.cache_ttl_seconds)
+        self.catalog_version = catalog_version or CatalogVersion()
+        ttl = self.options.cache_ttl_seconds
+        self.accounts = AccountDirectory(engine, self.catalog_version, ttl=ttl)
+        self.catalog = SceneCatalog(self.catalog_version, ttl=ttl)
         self.writer: PushWriter
         if writer_process is not None:
-            self.writer = ProcessWriter(writer_process, policy=self._policy)
+            self.writer = ProcessWriter(
+                writer_process, catalog_version=self.catalog_version, policy=self._policy
+            )
         else:
             self.writer = GroupCommitWriter(
                 writer_engine or engine,
@@ -143,9 +156,8 @@ class IngestService:
     def sync_env_account(self) -> None:
         """Store the account configured by ``WXQR_*`` variables (once; blocking)."""
         if self._env_account is not None and not self._env_synced:
-            sync_env_account(self._engine, self._env_account)
+            sync_env_account(self._engine, self._env_account, catalog=self.catalog_version)
             self._env_synced = True
-            self.accounts.forget()
 
     def _learn_original_id(self, known: KnownAccount, original_id: str) -> None:
         with self._learn_lock:

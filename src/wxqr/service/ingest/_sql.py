@@ -18,6 +18,7 @@ from wxqr.store import tables as t
 __all__ = [
     "EVENT_COLUMNS",
     "FOLLOWER_STATE_COLUMNS",
+    "JOB_COLUMNS",
     "analyze",
     "existing_dedup_keys",
     "insert_rows",
@@ -55,11 +56,25 @@ FOLLOWER_STATE_COLUMNS = (
     "unfollowed_at",
     "refollow_count",
 )
+JOB_COLUMNS = (
+    "account_id",
+    "kind",
+    "payload",
+    "status",
+    "attempts",
+    "run_after",
+    "created_at",
+    "updated_at",
+)
 # The advisory lock class of ingest writers (PostgreSQL), "wxqi" in ASCII.
 _PG_INGEST_LOCK = 0x77787169
 _EVENT_KEY = ("account_id", "dedup_key")
 
-for _table, _names in ((t.events, EVENT_COLUMNS), (t.followers, FOLLOWER_STATE_COLUMNS)):
+for _table, _names in (
+    (t.events, EVENT_COLUMNS),
+    (t.followers, FOLLOWER_STATE_COLUMNS),
+    (t.jobs, JOB_COLUMNS),
+):
     for _name in _names:
         assert _name in _table.c, f"{_table.name}.{_name} is not in wxqr.store.tables"
 
@@ -222,20 +237,30 @@ def write(
     events: Sequence[Sequence[Any]],
     follower_inserts: Sequence[Sequence[Any]],
     follower_updates: Sequence[Sequence[Any]],
+    jobs: Sequence[Sequence[Any]],
+    *,
+    commit: bool = False,
 ) -> None:
-    """Insert the events and followers, update the changed followers (PostgreSQL: one
-    pipeline, one round trip)."""
+    """Insert the events, followers and jobs (JOB_COLUMNS, the payload as JSON text),
+    update the changed followers, and with ``commit`` end the transaction.
+
+    PostgreSQL: all of it, the COMMIT included, in one pipeline: one round trip. (The
+    caller's ``Connection`` then commits a transaction the driver knows is finished,
+    which sends nothing.) SQLite has no round trips: ``commit`` is left to the caller.
+    """
     follower_columns = ("account_id", "openid", *FOLLOWER_STATE_COLUMNS, "updated_at")
     if not _postgres(conn):
         insert_rows(conn, t.events, EVENT_COLUMNS, events, ignore_conflict_on=_EVENT_KEY)
         insert_rows(conn, t.followers, follower_columns, follower_inserts)
         update_followers(conn, follower_updates)
+        insert_rows(conn, t.jobs, JOB_COLUMNS, jobs)
         return
     pg = _pg(conn)
     with pg.pipeline():
         for table, columns, rows, conflict in (
             (t.events, EVENT_COLUMNS, events, _EVENT_KEY),
             (t.followers, follower_columns, follower_inserts, ()),
+            (t.jobs, JOB_COLUMNS, jobs, ()),
         ):
             if rows:
                 sql, params = _unnest_insert(conn, table, columns, rows, conflict)
@@ -247,6 +272,8 @@ def write(
                 "WHERE account_id = %s::integer AND openid = %s"
             )
             pg.cursor().executemany(sql, list(follower_updates))
+        if commit:
+            pg.commit()
 
 
 def analyze(conn: Connection) -> None:

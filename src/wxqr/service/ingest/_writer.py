@@ -2,7 +2,7 @@
 
 Handlers on the event loop :meth:`~GroupCommitWriter.submit` a push with an asyncio
 future; the writer takes everything queued (up to ``batch_max``), records it in one
-transaction (:class:`~._recorder.BatchRecorder`), commits, and only then resolves the
+transaction (:class:`~._recording.BatchRecorder`), commits, and only then resolves the
 futures (one wake-up of each event loop per batch). While one batch commits the next one
 fills up, so the batch size follows the load by itself and no push waits for a timer.
 
@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 
 from ._catalog import SceneCatalog
 from ._jobs import JobPolicy
-from ._model import IncomingPush, Recorded
-from ._recorder import BatchRecorder, IngestUnavailable, Outcome
+from ._model import IncomingPush, IngestUnavailable, Outcome, Recorded
+from ._recording import BatchRecorder
 
-__all__ = ["GroupCommitWriter", "IngestUnavailable", "Pending", "PushWriter", "resolve"]
+__all__ = ["GroupCommitWriter", "Pending", "PushWriter", "resolve"]
 
 
 @dataclass(slots=True, eq=False)

@@ -1,0 +1,239 @@
+"""Recording a group-commit batch: one transaction, each push exactly once, in time.
+
+The story of a batch, top to bottom:
+
+1. :meth:`BatchRecorder.write` drops the pushes already past their deadline (their
+   handlers have answered 503) and hands the rest to one transaction.
+2. :func:`record_batch` is that transaction. It takes the ingest lock of the batch's
+   accounts (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory transaction lock per
+   account), so which pushes are new is known exactly from one SELECT of their dedup keys,
+   even with several wxqr processes on one database. Only new pushes change followers and
+   enqueue jobs; unfollows are attributed from the follower row as it stands when they
+   are recorded (first-touch channel). The unique (account_id, dedup_key) constraint,
+   with ``ON CONFLICT DO NOTHING``, stays the last line of defence.
+3. A transient database error (a lock, a dropped connection) is retried with backoff
+   until the earliest deadline of the batch; a batch that fails for a reason of its own
+   is split in halves, so one bad push cannot hold back the others.
+4. The caller gets one :data:`~._model.Outcome` per push, in order: what was recorded
+   (durable: committed) or why it could not be made durable in time.
+
+:class:`BatchRecorder` knows nothing of futures, threads or processes; the writer thread
+(:mod:`._writer`) and the writer process (:mod:`._child`) both use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ._catalog import SceneCatalog
+from ._followers import FollowerState, apply_event, follower_changes, state_from_row
+from ._jobs import JobPolicy, jobs_for
+from ._model import IncomingPush, IngestUnavailable, Outcome, Recorded, SceneInfo
+from ._sql import analyze, prefetch, write
+
+__all__ = ["BatchRecorder", "record_batch"]
+
+log = logging.getLogger(__name__)
+
+_FOLLOWER_KINDS = frozenset({"subscribe_scan", "subscribe", "scan", "unsubscribe"})
+
+
+class BatchRecorder:
+    """Records batches of ``(push, deadline)`` on ``engine``, one transaction per batch.
+
+    Deadlines are ``time.monotonic()`` values (the same clock in every process of the
+    machine). Not thread-safe: one recorder per writer.
+    """
+
+    def __init__(self, engine: Engine, catalog: SceneCatalog | None = None) -> None:
+        self._engine = engine
+        self.catalog = catalog or SceneCatalog()
+        self.batches = 0
+        self.recorded = 0
+        self._new_since_analyze = 0
+        self._analyze_at = 1000
+        self._analyzing: threading.Thread | None = None
+
+    def write(
+        self, entries: Sequence[tuple[IncomingPush, float]], policy: JobPolicy
+    ) -> list[Outcome]:
+        """One outcome per entry, in order. Entries already past their deadline are not
+        written (their handlers have answered 5xx)."""
+        now = time.monotonic()
+        outcomes: list[Outcome | None] = [None] * len(entries)
+        live: list[int] = []
+        for index, (_item, deadline) in enumerate(entries):
+            if deadline > now:
+                live.append(index)
+            else:
+                outcomes[index] = IngestUnavailable("deadline passed before the write")
+        if live:
+            written = self._write([entries[i] for i in live], policy)
+            for index, outcome in zip(live, written, strict=True):
+                outcomes[index] = outcome
+        return [o if o is not None else IngestUnavailable("not written") for o in outcomes]
+
+    def _write(
+        self, batch: Sequence[tuple[IncomingPush, float]], policy: JobPolicy
+    ) -> list[Outcome]:
+        """One transaction for ``batch``: retried while transient, split when not."""
+        delay = 0.01
+        while True:
+            try:
+                with self._engine.begin() as conn:
+                    items = [item for item, _ in batch]
+                    results = record_batch(conn, items, self.catalog, policy, commit=True)
+            except (OperationalError, DBAPIError) as exc:
+                transient = isinstance(exc, OperationalError) or exc.connection_invalidated
+                if not transient and len(batch) > 1:
+                    return self._split(batch, policy)
+                if not transient or time.monotonic() + delay >= min(d for _, d in batch):
+                    log.warning("ingest batch of %d failed: %s", len(batch), type(exc).__name__)
+                    return [IngestUnavailable("the store is unavailable") for _ in batch]
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except Exception as exc:  # a bug must not kill the writer
+                log.exception("ingest batch of %d failed", len(batch))
+                if len(batch) > 1:
+                    return self._split(batch, policy)
+                return [IngestUnavailable(type(exc).__name__)]
+            else:
+                self.batches += 1
+                self.recorded += len(batch)
+                self._maybe_analyze(sum(1 for r in results if r.inserted))
+                return list(results)
+
+    def _split(
+        self, batch: Sequence[tuple[IncomingPush, float]], policy: JobPolicy
+    ) -> list[Outcome]:
+        middle = len(batch) // 2
+        return self._write(batch[:middle], policy) + self._write(batch[middle:], policy)
+
+    def _maybe_analyze(self, inserted: int) -> None:
+        """ANALYZE each time the events table has doubled since the last time (PostgreSQL),
+        in a thread of its own: batches go on meanwhile (ANALYZE does not block inserts),
+        so it adds no latency to the pushes waiting for the next commit."""
+        self._new_since_analyze += inserted
+        if self._new_since_analyze < self._analyze_at or self._engine.dialect.name == "sqlite":
+            return
+        if self._analyzing is not None and self._analyzing.is_alive():
+            return  # the next doubling will catch up
+        self._analyze_at = max(self._analyze_at, self._new_since_analyze) * 2
+        self._analyzing = threading.Thread(target=self._analyze, name="wxqr-analyze", daemon=True)
+        self._analyzing.start()
+
+    def _analyze(self) -> None:
+        try:
+            with self._engine.begin() as conn:
+                analyze(conn)
+        except DBAPIError as exc:
+            log.warning("ANALYZE of the ingest tables failed: %s", type(exc).__name__)
+
+
+def record_batch(
+    conn: Connection,
+    items: Sequence[IncomingPush],
+    catalog: SceneCatalog,
+    policy: JobPolicy,
+    *,
+    commit: bool = False,
+) -> list[Recorded]:
+    """Record ``items`` inside the caller's transaction; one result per item, in order.
+
+    ``commit``: end the transaction with the writes (on PostgreSQL that saves a round
+    trip per batch; the caller's commit then has nothing left to do)."""
+    # 1. What the scanned scenes are (cache, then one query for the rest).
+    scene_keys = {(i.account_id, i.scene) for i in items if i.is_scan and i.scene is not None}
+    scenes = catalog.resolve(conn, scene_keys) if scene_keys else {}
+
+    def info_of(item: IncomingPush) -> SceneInfo | None:
+        if not item.is_scan or item.scene is None:
+            return None
+        return scenes.get((item.account_id, item.scene))
+
+    # 2. Under the accounts' ingest lock: which pushes are new, and their followers' rows.
+    unique: dict[tuple[int, str], IncomingPush] = {}
+    for item in items:
+        unique.setdefault((item.account_id, item.dedup_key), item)
+    follower_keys = [
+        (item.account_id, item.openid) for item in unique.values() if item.kind in _FOLLOWER_KINDS
+    ]
+    stored, follower_rows = prefetch(conn, list(unique), follower_keys)
+    new_keys = set(unique) - stored
+    new_items = [item for key, item in unique.items() if key in new_keys]
+
+    # 3. The new pushes, in order, through the follower state machine.
+    before = {key: state_from_row(row) for key, row in follower_rows.items()}
+    after: dict[tuple[int, str], FollowerState] = dict(before)
+    rows = []
+    for item in new_items:
+        info = info_of(item)
+        channel_id = info.channel_id if info else None
+        if item.kind in _FOLLOWER_KINDS:
+            key = (item.account_id, item.openid)
+            state = after.get(key)
+            if item.kind == "unsubscribe":
+                channel_id = state.first_channel_id if state else None
+            changed = apply_event(
+                state, item.kind, at=item.create_time, scene=item.scene, channel_id=channel_id
+            )
+            if changed is not None:
+                after[key] = changed
+        rows.append(_event_row(item, info, channel_id))
+
+    # 4. Events, follower inserts and updates, jobs: written together (and committed).
+    now = int(time.time())
+    inserts, updates = follower_changes(before, after, now=now)
+    jobs = [
+        (item.account_id, kind.value, json.dumps(payload), "pending", 0, now, now, now)
+        for item in new_items
+        for kind, payload in jobs_for(item, info_of(item), policy)
+    ]
+    write(conn, rows, inserts, updates, jobs, commit=commit)
+
+    # 5. One result per item; a push repeated within the batch is inserted once.
+    results: list[Recorded] = []
+    first_seen: set[tuple[int, str]] = set()
+    for item in items:
+        key = (item.account_id, item.dedup_key)
+        info = info_of(item)
+        results.append(
+            Recorded(
+                inserted=key in new_keys and key not in first_seen,
+                scene_info=info,
+                orphan=item.is_scan and info is None,
+            )
+        )
+        first_seen.add(key)
+    return results
+
+
+def _event_row(
+    item: IncomingPush, info: SceneInfo | None, channel_id: int | None
+) -> tuple[Any, ...]:
+    """The EVENT_COLUMNS of :mod:`._sql`, in order."""
+    return (
+        item.account_id,
+        item.dedup_key,
+        item.kind,
+        item.openid,
+        item.msg_type,
+        item.event,
+        item.event_key,
+        item.scene,
+        item.ticket,
+        info.scene_ref if info else None,
+        channel_id,
+        item.is_scan and info is None,
+        item.create_time,
+        item.received_at,
+        item.raw_xml,
+    )
