@@ -21,7 +21,7 @@ from sqlalchemy import text
 from wxqr.cli.serve import uvicorn_options
 from wxqr.protocol import EncryptMode
 from wxqr.runtime import Runtime
-from wxqr.service.ingest import GroupCommitWriter
+from wxqr.service.ingest._writer import GroupCommitWriter
 from wxqr.settings import Settings
 from wxqr.wechat import TokenSource
 
