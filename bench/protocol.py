@@ -10,11 +10,15 @@ mode (msg_signature + AES + parse), and (3) AES decrypt of a 1 KiB message.
 from __future__ import annotations
 
 import argparse
-import statistics
+import sys
 import timeit
 from collections.abc import Callable
+from pathlib import Path
 
 from wxqr.protocol import AccountKeys, EncryptMode, MessageCrypto, open_push, seal_push
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import add_output_flag, emit, spread
 
 TOKEN = "pamtest"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -51,13 +55,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--number", type=int, default=20_000)
+    add_output_flag(parser)
     args = parser.parse_args()
-    print(f"{'case':<45} {'median µs/call':>15} {'min µs/call':>12}")
-    print("-" * 74)
+    rows = []
     for name, func in cases().items():
         timings = timeit.repeat(func, number=args.number, repeat=args.runs)
-        per_call = [t / args.number * 1e6 for t in timings]
-        print(f"{name:<45} {statistics.median(per_call):>15.2f} {min(per_call):>12.2f}")
+        per_call = spread([t / args.number * 1e6 for t in timings])
+        rows.append({"case": name, "µs/call median (range)": per_call.format()})
+    emit(rows, args)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
-"""Fixtures shared by the whole suite: the external services CI provides."""
+"""Fixtures shared by the whole suite: the external services CI provides, and the plugins
+of tests/support (databases, the emulator and a running wxqr stack)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+
+pytest_plugins = ["tests.support.databases", "tests.support.fixtures"]
 
 
 @pytest.fixture(scope="session")

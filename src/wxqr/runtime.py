@@ -35,7 +35,7 @@ from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings
 from wxqr.store.db import is_memory_database, make_engine
 from wxqr.store.engines import make_writer_engine
-from wxqr.store.migrate import upgrade
+from wxqr.store.migrate import current_revision, head_revision, upgrade
 
 __all__ = ["Runtime"]
 
@@ -148,6 +148,15 @@ class Runtime:
         processes at once), then store the environment's account."""
         upgrade(self.engine)
         self.sync_env_account()
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision (``None``: an empty database)."""
+        return current_revision(self.engine)
+
+    @staticmethod
+    def schema_head() -> str:
+        """The newest schema revision this wxqr ships."""
+        return head_revision()
 
     def sync_env_account(self) -> None:
         """Add or update the account configured by ``WXQR_APPID``… (if any) in the store."""

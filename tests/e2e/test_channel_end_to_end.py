@@ -9,7 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from tests.channels.stack import Stack, openids
+from tests.support.stack import Stack, openids
 from wxqr.cli.main import app as cli
 from wxqr.protocol import QRRequest
 from wxqr.service.stats import METRIC_NAMES

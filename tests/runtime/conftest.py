@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.databases import sqlite_template
 from wxqr.emulator.testing import RunningEmulator, running_emulator
 
-__all__ = ["emulator", "sqlite_template", "sqlite_url"]
+__all__ = ["emulator", "sqlite_url"]
 
 
 @pytest.fixture(scope="module")

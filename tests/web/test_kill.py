@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.web import pushes as p
+from tests.support import pushes as p
 from wxqr.emulator.testing import EmulatorAccount, running_emulator
 from wxqr.protocol import EncryptMode, dedup_key, parse_push
 from wxqr.store import tables as t

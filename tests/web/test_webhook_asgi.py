@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.web import pushes as p
+from tests.support import pushes as p
 from wxqr.service.ingest._wire import FrameBuffer, frame
 from wxqr.settings import Settings, SettingsError
 from wxqr.store.db import is_memory_database

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine
 
-from tests.web import pushes as p
-from tests.web.db_helpers import add_channel, add_scene, events, follower, jobs
+from tests.support import pushes as p
+from tests.support.db_helpers import add_channel, add_scene, events, follower, jobs
 from wxqr.emulator.testing import (
     EmulatorAccount,
     RunningEmulator,

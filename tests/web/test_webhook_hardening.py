@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.web import pushes as p
-from tests.web.db_helpers import count, events
+from tests.support import pushes as p
+from tests.support.db_helpers import count, events
 from wxqr.protocol import SUCCESS, EncryptMode, PushQuery, seal_push, signature
 from wxqr.store import tables as t
 

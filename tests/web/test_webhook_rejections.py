@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
-from tests.web import pushes as p
-from tests.web.db_helpers import count, events
+from tests.support import pushes as p
+from tests.support.db_helpers import count, events
 from wxqr.protocol import EncryptMode, PushQuery, SealedPush, signature
 from wxqr.store import tables as t
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 
-from tests.web import pushes as p
-from tests.web.db_helpers import add_channel, add_scene
+from tests.support import pushes as p
+from tests.support.db_helpers import add_channel, add_scene
 from wxqr.protocol import (
     SUCCESS,
     AccountKeys,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from wxqr.cli._ws import open_runtime
-from wxqr.store.migrate import current_revision, head_revision
 
 app = typer.Typer(help="Database schema (migrations).", no_args_is_help=True)
 
@@ -14,9 +13,9 @@ app = typer.Typer(help="Database schema (migrations).", no_args_is_help=True)
 def upgrade_command() -> None:
     """Migrate the database of WXQR_DATABASE_URL to the newest schema."""
     with open_runtime(migrate=False, sync_env_account=False) as runtime:
-        before = current_revision(runtime.engine)
+        before = runtime.schema_revision()
         runtime.migrate()
-        after = current_revision(runtime.engine)
+        after = runtime.schema_revision()
     if before == after:
         typer.echo(f"database already at revision {after}")
     else:
@@ -27,5 +26,6 @@ def upgrade_command() -> None:
 def current_command() -> None:
     """Print the database's revision and the newest one this wxqr ships."""
     with open_runtime(migrate=False, sync_env_account=False) as runtime:
-        current = current_revision(runtime.engine)
-    typer.echo(f"current: {current or 'empty'}\nhead:    {head_revision()}")
+        current = runtime.schema_revision()
+        head = runtime.schema_head()
+    typer.echo(f"current: {current or 'empty'}\nhead:    {head}")

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.channels.stack import Stack
+from tests.support.stack import Stack
 
 PASSWORD = "correct horse battery"
 

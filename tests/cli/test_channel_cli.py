@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.channels.qr import decode_png, decode_svg
+from tests.support.qr import decode_png, decode_svg
 from wxqr.cli.main import app
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.service.accounts import Account

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from tests.channels.stack import make_settings
+from tests.support.stack import make_settings
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.protocol import MAX_EXPIRE_SECONDS, QRKind, TextReply
 from wxqr.service.accounts import Account, UnknownAccount, add_account, resolve_account

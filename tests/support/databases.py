@@ -4,9 +4,7 @@ PostgreSQL isolation: one uniquely named database per test session (created from
 server's URL, dropped at the end); every test starts from empty tables (TRUNCATE).
 SQLite: a migrated template file, copied for every test.
 
-Use from a conftest::
-
-    from tests.store.databases import *  # noqa: F403  (fixtures)
+A pytest plugin: tests/conftest.py registers it, so every test can ask for these.
 """
 
 from __future__ import annotations

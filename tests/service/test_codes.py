@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.channels.qr import decode_png, decode_svg
-from tests.channels.stack import make_workspace
-from tests.web import pushes as p
+from tests.support import pushes as p
+from tests.support.qr import decode_png, decode_svg
+from tests.support.stack import make_workspace
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.protocol import MAX_PERMANENT_SCENE_ID, OpenedPush, QRKind, parse_push
 from wxqr.service.accounts import Account

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.web import pushes as p
+from tests.support import pushes as p
 from wxqr.protocol import SUCCESS, EncryptMode
 from wxqr.service.admin import AdminAuth
 

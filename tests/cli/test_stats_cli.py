@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.service.stats._log import LogWriter
 from wxqr.cli.main import app
 from wxqr.store.db import make_engine
 from wxqr.store.tables import metadata
-
-from ._log import LogWriter
 
 SIX = [
     "scans",

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.web import pushes as p
-from tests.web.db_helpers import add_channel, add_scene, jobs
+from tests.support import pushes as p
+from tests.support.db_helpers import add_channel, add_scene, jobs
 from wxqr.emulator.testing import EmulatorAccount, RunningEmulator, running_emulator
 from wxqr.protocol import SUCCESS, EncryptMode
 from wxqr.service.accounts import add_account

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.channels.qr import decode_png
-from tests.channels.stack import Stack, openids
+from tests.support.qr import decode_png
+from tests.support.stack import Stack, openids
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

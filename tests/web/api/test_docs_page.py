@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.channels.stack import Stack
+from tests.support.stack import Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from tests.channels.stack import Stack
+from tests.support.stack import Stack
 
 PROBLEM = "application/problem+json"
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from typer.testing import CliRunner
 
-from tests.channels.stack import APPID
+from tests.support.stack import APPID
 from wxqr.cli.main import app as cli
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.protocol import QRKind

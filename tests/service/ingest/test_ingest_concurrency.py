@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import Engine, func, select
 
-from tests.web import pushes as p
+from tests.support import pushes as p
 from wxqr.protocol import EncryptMode, open_push
 from wxqr.service.accounts import add_account
 from wxqr.service.ingest import IncomingPush, IngestOptions, IngestService, record_pushes

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from tests.channels.qr import decode_png, decode_svg
+from tests.support.qr import decode_png, decode_svg
 from wxqr.protocol import QRKind
 from wxqr.service.accounts import Account
 from wxqr.service.bulk import build_zip, import_channels, parse_channel_csv

@@ -1,8 +1,9 @@
 """A wxqr stack for tests: migrated database, an emulated WeChat, the server, an API key.
 
-Used by tests/channels, tests/api, tests/dashboard and tests/e2e. The emulator is a real
-uvicorn server (one per test session); the wxqr app is served by uvicorn on a loopback
-port per test, so the emulator's pushes reach its webhook over real HTTP.
+Used by tests/service, tests/web, tests/cli and tests/e2e (its fixtures:
+tests/support/fixtures.py). The emulator is a real uvicorn server (one per test
+session); the wxqr app is served by uvicorn on a loopback port per test, so the
+emulator's pushes reach its webhook over real HTTP.
 """
 
 from __future__ import annotations

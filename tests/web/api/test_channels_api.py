@@ -10,8 +10,8 @@ from dataclasses import replace
 import httpx
 from sqlalchemy import Engine
 
-from tests.channels.qr import decode_png, decode_svg
-from tests.channels.stack import Stack, make_workspace
+from tests.support.qr import decode_png, decode_svg
+from tests.support.stack import Stack, make_workspace
 from wxqr.emulator.testing import RunningEmulator, serve_app
 from wxqr.web.app import create_app
 

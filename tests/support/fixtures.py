@@ -1,3 +1,6 @@
+"""Fixtures of a wxqr stack: the emulated WeChat, a workspace, a running server, and
+``make_client`` (the app in-process behind a TestClient, one account)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -6,14 +9,31 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.store.databases import database_url, engine, pg_session_url, sqlite_template
-from tests.web.pushes import AES_KEY, APPID, TOKEN
+from tests.support.pushes import AES_KEY, APPID, TOKEN
+from tests.support.stack import Stack, make_workspace, running_stack
+from wxqr.emulator.testing import RunningEmulator, running_emulator
 from wxqr.protocol import EncryptMode
-from wxqr.service.accounts import add_account
+from wxqr.service.accounts import Account, add_account
+from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings
 from wxqr.web.app import create_app
 
-__all__ = ["database_url", "engine", "make_client", "pg_session_url", "sqlite_template"]
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[RunningEmulator]:
+    with running_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def ws(engine: Engine, database_url: str, emulator: RunningEmulator) -> tuple[Workspace, Account]:
+    return make_workspace(engine, database_url, emulator)
+
+
+@pytest.fixture
+def stack(engine: Engine, database_url: str, emulator: RunningEmulator) -> Iterator[Stack]:
+    with running_stack(engine, database_url, emulator) as running:
+        yield running
 
 
 @pytest.fixture

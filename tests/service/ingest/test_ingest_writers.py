@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.web import pushes as p
-from tests.web.db_helpers import add_channel, add_scene, events
+from tests.support import pushes as p
+from tests.support.db_helpers import add_channel, add_scene, events
 from wxqr.protocol import AccountKeys, PushQuery, open_push
 from wxqr.service.accounts import add_account
 from wxqr.service.ingest import (
