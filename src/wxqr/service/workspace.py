@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT
+from wxqr.service.access import (
+    FULL_ACCESS,
+    AccessScope,
+    AccountAccess,
+    ScopedChannelService,
+    ScopedCodeImages,
+    ScopedCodeService,
+    ScopedStatsService,
+)
 from wxqr.service.accounts import Account, get_account_by_id, list_accounts, resolve_account
 from wxqr.service.admin import AdminAuth
 from wxqr.service.apikeys import ApiKeyService
@@ -44,6 +53,8 @@ class Workspace:
     login_throttle: LoginThrottle
     stats: StatsService
     clock: Callable[[], float]
+    # The scope this workspace is limited to (None: every account, read-write).
+    access: AccountAccess | None = None
 
     @classmethod
     def open(
@@ -76,12 +87,37 @@ class Workspace:
             clock=clock,
         )
 
+    @property
+    def scope(self) -> AccessScope:
+        return FULL_ACCESS if self.access is None else self.access.scope
+
+    def scoped(self, scope: AccessScope) -> Workspace:
+        """This workspace limited to ``scope`` (an API key's): its account look-ups and
+        its channel, code, image and stats services refuse everything outside it (see
+        :mod:`wxqr.service.access`). The full scope gives this workspace back."""
+        if scope == FULL_ACCESS:
+            return self
+        access = AccountAccess(self.engine, scope)
+        return replace(
+            self,
+            access=access,
+            channels=ScopedChannelService.over(self.channels, access),
+            codes=ScopedCodeService.over(self.codes, access),
+            images=ScopedCodeImages.over(self.images, access),
+            stats=ScopedStatsService.over(self.stats, access),
+        )
+
     def accounts(self) -> list[Account]:
+        """The accounts (of the scope, in a scoped workspace)."""
+        if self.access is not None:
+            return self.access.accounts()
         return list_accounts(self.engine)
 
     def account(self, ref: str | int | None = None, *, first_of_several: bool = False) -> Account:
         """The account ``ref`` names (appid or id); with no ref, the only account (the
-        one rule: :func:`wxqr.service.accounts.resolve_account`)."""
+        one rule: :func:`wxqr.service.accounts.resolve_account`), within the scope."""
+        if self.access is not None:
+            return self.access.resolve(ref, first_of_several=first_of_several)
         return resolve_account(self.engine, ref, first_of_several=first_of_several)
 
     @property

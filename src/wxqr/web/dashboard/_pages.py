@@ -28,7 +28,7 @@ from wxqr.service.replies import reply_from_input
 from wxqr.service.stats import Granularity
 from wxqr.service.stats.export import export_file
 from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import WS
+from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._session import (
     clear_session,
