@@ -80,9 +80,58 @@ def test_login_then_pages_and_exports(stack: Stack, browser_like: httpx.Client) 
         )
         assert workbook.content.startswith(b"PK")
 
-        client.post("/dashboard/logout", data={})
-        client.cookies.clear()
+        token = re.search(r'name="csrf" value="([^"]+)"', listing.text)
+        assert token is not None
+        assert client.post("/dashboard/logout", data={"csrf": token[1]}).status_code == 303
         assert client.get("/dashboard/").status_code == 303
+
+
+def _session_and_csrf(client: httpx.Client) -> tuple[str, str]:
+    _login(client)
+    cookie = client.cookies["wxqr_session"]
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/dashboard/").text)
+    assert token is not None
+    return cookie, token[1]
+
+
+def test_logout_revokes_the_session_for_good(browser_like: httpx.Client) -> None:
+    with browser_like as client:
+        cookie, csrf = _session_and_csrf(client)
+        out = client.post("/dashboard/logout", data={"csrf": csrf})
+        assert out.status_code == 303
+        assert out.headers["location"] == "/dashboard/login"
+        # A copy of the old cookie (kept by an attacker, or a shared computer) is dead.
+        client.cookies.set("wxqr_session", cookie)
+        assert client.get("/dashboard/").status_code == 303
+        assert client.get("/dashboard/channels/1/code.png").status_code == 401
+
+
+def test_logout_needs_the_csrf_token(browser_like: httpx.Client) -> None:
+    with browser_like as client:
+        _cookie, csrf = _session_and_csrf(client)
+        for form in ({}, {"csrf": "forged"}, {"csrf": "☃"}):
+            refused = client.post("/dashboard/logout", data=form)
+            assert refused.status_code == 403, form
+            assert client.get("/dashboard/").status_code == 200  # still logged in
+        assert client.post("/dashboard/logout", data={"csrf": csrf}).status_code == 303
+
+
+def test_each_login_gets_a_different_session(stack: Stack, browser_like: httpx.Client) -> None:
+    cookies = []
+    for _ in range(6):
+        with httpx.Client(base_url=stack.base_url, follow_redirects=False, timeout=30) as client:
+            _login(client)
+            cookies.append(client.cookies["wxqr_session"])
+    assert len(set(cookies)) == 6
+    with browser_like as client:  # logging one out leaves the others logged in
+        client.cookies.set("wxqr_session", cookies[0])
+        page = client.get("/dashboard/")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        client.post("/dashboard/logout", data={"csrf": token[1]})
+        for n, cookie in enumerate(cookies):
+            client.cookies.set("wxqr_session", cookie)
+            assert client.get("/dashboard/").status_code == (303 if n == 0 else 200)
 
 
 def test_forms_need_the_session_token(stack: Stack, browser_like: httpx.Client) -> None:

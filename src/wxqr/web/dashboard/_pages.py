@@ -125,7 +125,20 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, ws: WS) -> Response:
+    form = await request.form()
+    csrf = str(form.get("csrf", ""))
+    return await anyio.to_thread.run_sync(_logout, request, ws, csrf)
+
+
+def _logout(request: Request, ws: Workspace, csrf: str) -> Response:
+    """Revoke the session (its cookie stops working everywhere), if the form's CSRF
+    token is this session's: another site cannot log the admin out."""
+    session = session_of(request, ws)
+    if session is not None:
+        if not ws.admin.csrf_valid(session, csrf):
+            return Response("invalid form token: reload the page", status_code=403)
+        ws.admin.logout(session)
     response = RedirectResponse("/dashboard/login", status_code=303)
     clear_session(response)
     return response
