@@ -32,7 +32,7 @@ from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
-from wxqr.service.login_throttle import LoginThrottle
+from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.stats import StatsService
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.settings import Settings
@@ -51,6 +51,7 @@ class Workspace:
     api_keys: ApiKeyService
     admin: AdminAuth
     login_throttle: LoginThrottle
+    login_gate: PasswordCheckGate
     stats: StatsService
     clock: Callable[[], float]
     # The scope this workspace is limited to (None: every account, read-write).
@@ -78,11 +79,8 @@ class Workspace:
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
-            login_throttle=LoginThrottle(
-                max_failures=settings.login_max_failures,
-                window_seconds=settings.login_window_seconds,
-                clock=clock,
-            ),
+            login_throttle=login_throttle_for(settings, engine, clock=clock),
+            login_gate=PasswordCheckGate(settings.login_concurrency),
             stats=StatsService(engine, clock=clock),
             clock=clock,
         )

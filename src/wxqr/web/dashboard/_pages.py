@@ -88,9 +88,27 @@ async def login(request: Request, ws: WS) -> Response:
     target = str(form.get("next", "/dashboard/"))
     if not target.startswith("/dashboard") or target.startswith("//"):
         target = "/dashboard/"
+    # The connecting address: uvicorn replaces it by X-Forwarded-For only for the proxies
+    # of WXQR_TRUSTED_PROXIES, so a client cannot pick its own throttle key.
     client = request.client.host if request.client else "unknown"
-    # Password hashing and the admin's row are store and CPU work: off the event loop.
-    return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+    if not ws.login_gate.try_enter():
+        # Enough password checks are running already: answer now, check nothing, so a
+        # flood of guesses costs the server (and the webhook beside it) next to nothing.
+        busy = page(
+            request,
+            "login.html",
+            status_code=503,
+            has_password=True,
+            next_url=target,
+            error="The server is busy checking other logins. Try again in a moment.",
+        )
+        busy.headers["Retry-After"] = "1"
+        return busy
+    try:
+        # Password hashing and the admin's row are store and CPU work: off the event loop.
+        return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+    finally:
+        ws.login_gate.leave()
 
 
 def _login(request: Request, ws: Workspace, password: str, target: str, client: str) -> Response:
