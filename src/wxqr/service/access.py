@@ -69,9 +69,9 @@ class AccessScope:
         return self.appids is None or appid in self.appids
 
     def describe(self) -> str:
-        """E.g. ``"all accounts, read-write"`` or ``"wx1, wx2; read-only"``."""
+        """E.g. ``"all accounts; read-write"`` or ``"wx1, wx2; read-only"``."""
         where = "all accounts" if self.appids is None else ", ".join(sorted(self.appids))
-        return f"{where}, {'read-only' if self.read_only else 'read-write'}"
+        return f"{where}; {'read-only' if self.read_only else 'read-write'}"
 
 
 #: Every account, read and write: the CLI's, the dashboard admin's, keys made before scopes.
