@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.channels.stack import APPID, Stack
+from tests.channels.stack import APPID, Stack, running_stack, sqlite_copy
 from wxqr.cli.main import app
+from wxqr.emulator.testing import RunningEmulator
 from wxqr.service.access import AccessScope
 from wxqr.service.accounts import add_account
 from wxqr.service.errors import NotFoundError
+from wxqr.store.db import make_engine
 
 OTHER = "wxotheraccount0001"
 PROBLEM = "application/problem+json"
@@ -40,10 +45,15 @@ class Route:
 ROUTES = [
     Route("GET", "/api/v1/accounts/{appid}"),
     Route("GET", "/api/v1/channels", params={"account": "{appid}"}),
-    Route("POST", "/api/v1/channels", json={"account": "{appid}", "name": "Intruder"}),
-    Route("POST", "/api/v1/channels/bulk", params={"account": "{appid}"}, csv="name\nIntruder\n"),
+    Route("POST", "/api/v1/channels", json={"account": "{appid}", "name": "Intruder {run}"}),
+    Route(
+        "POST",
+        "/api/v1/channels/bulk",
+        params={"account": "{appid}"},
+        csv="name\nIntruder bulk {run}\n",
+    ),
     Route("GET", "/api/v1/channels/{channel_id}"),
-    Route("PATCH", "/api/v1/channels/{channel_id}", json={"name": "Stolen"}),
+    Route("PATCH", "/api/v1/channels/{channel_id}", json={"name": "Stolen {run}"}),
     Route("DELETE", "/api/v1/channels/{channel_id}"),
     Route("GET", "/api/v1/channels/{channel_id}/codes"),
     Route("POST", "/api/v1/channels/{channel_id}/codes", json={}),
@@ -66,9 +76,34 @@ class World:
     stack: Stack
     channel_id: int
     code_id: int
+    run: str  # unique to the test: its channel is "Poster <run>"
+
+    @property
+    def name(self) -> str:
+        return f"Poster {self.run}"
+
+    def untouched(self) -> bool:
+        channel = self.stack.ws.channels.get(self.channel_id)
+        names = [c.name for c in self.stack.ws.channels.list_channels(self.stack.account.id)]
+        return (
+            channel.name == self.name
+            and channel.status == "active"
+            and not any(self.run in n and n != self.name for n in names)
+        )
+
+    def key(self, label: str, accounts: list[str] | None, read_only: bool = False) -> str:
+        created = self.stack.ws.api_keys.create(
+            f"{label}-{self.run}", accounts=accounts, read_only=read_only
+        )
+        return created.secret
 
     def send(self, client: httpx.Client, route: Route) -> httpx.Response:
-        values = {"appid": APPID, "channel_id": self.channel_id, "code_id": self.code_id}
+        values = {
+            "appid": APPID,
+            "channel_id": self.channel_id,
+            "code_id": self.code_id,
+            "run": self.run,
+        }
         path = route.template.format(**values)
         params = {k: str(v).format(**values) for k, v in (route.params or {}).items()}
         body = {k: str(v).format(**values) for k, v in (route.json or {}).items()}
@@ -77,7 +112,7 @@ class World:
                 route.method,
                 path,
                 params=params,
-                content=route.csv,
+                content=route.csv.format(**values),
                 headers={"content-type": "text/csv"},
             )
         if route.json is not None:
@@ -85,24 +120,37 @@ class World:
         return client.request(route.method, path, params=params)
 
 
+@pytest.fixture(scope="module")
+def scope_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database for the module: each test makes its own channel and keys in it."""
+    return sqlite_copy(sqlite_template, tmp_path_factory.mktemp("scopes"))
+
+
+@pytest.fixture(scope="module")
+def scope_stack(scope_db: str, emulator: RunningEmulator) -> Iterator[Stack]:
+    engine = make_engine(scope_db)
+    try:
+        add_account(engine, appid=OTHER, token="other-token", app_secret="other-secret")
+        with running_stack(engine, scope_db, emulator) as running:
+            yield running
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def world(stack: Stack) -> World:
-    add_account(stack.ws.engine, appid=OTHER, token="other-token", app_secret="other-secret")
-    with stack.client() as client:
+def world(scope_stack: Stack) -> World:
+    run = uuid.uuid4().hex[:8]
+    with scope_stack.client() as client:
         created = client.post(
-            "/api/v1/channels", json={"account": APPID, "name": "Poster A", "code": {}}
+            "/api/v1/channels", json={"account": APPID, "name": f"Poster {run}", "code": {}}
         )
     assert created.status_code == 201, created.text
     body = created.json()
-    return World(stack, body["id"], body["code"]["id"])
+    return World(scope_stack, body["id"], body["code"]["id"], run)
 
 
-def _key(stack: Stack, name: str, accounts: list[str] | None, read_only: bool = False) -> str:
-    return stack.ws.api_keys.create(name, accounts=accounts, read_only=read_only).secret
-
-
-def test_the_route_table_covers_every_data_route(stack: Stack) -> None:
-    with stack.client() as client:
+def test_the_route_table_covers_every_data_route(scope_stack: Stack) -> None:
+    with scope_stack.client() as client:
         spec = client.get("/api/v1/openapi.json").json()
     served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     listed = {(r.method, r.template) for r in ROUTES + LISTS}
@@ -112,24 +160,20 @@ def test_the_route_table_covers_every_data_route(stack: Stack) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
 def test_a_key_of_another_account_finds_nothing_of_this_one(world: World, route: Route) -> None:
-    other_key = _key(world.stack, "other-only", [OTHER])
+    other_key = world.key("other-only", [OTHER])
     with world.stack.client(key=other_key) as client:
         response = world.send(client, route)
     assert response.status_code == 404, (route, response.text)
     assert response.headers["content-type"] == PROBLEM
     # The same answer as for an object that does not exist: nothing tells it is there.
-    assert "Poster A" not in response.text
-    # A's channel is untouched.
-    assert world.stack.ws.channels.get(world.channel_id).name == "Poster A"
-    assert [c.name for c in world.stack.ws.channels.list_channels(world.stack.account.id)] == [
-        "Poster A"
-    ]
+    assert world.name not in response.text
+    assert world.untouched()
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
 def test_a_key_of_this_account_reaches_the_same_route(world: World, route: Route) -> None:
     """The 404s above are the scope's doing: a key of account A gets past them."""
-    own_key = _key(world.stack, "a-only", [APPID])
+    own_key = world.key("a-only", [APPID])
     with world.stack.client(key=own_key) as client:
         response = world.send(client, route)
     assert response.status_code in {200, 201}, (route, response.text)
@@ -137,7 +181,7 @@ def test_a_key_of_this_account_reaches_the_same_route(world: World, route: Route
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
 def test_a_read_only_key_reads_and_is_forbidden_to_write(world: World, route: Route) -> None:
-    reader = _key(world.stack, "reader", [APPID], read_only=True)
+    reader = world.key("reader", [APPID], read_only=True)
     with world.stack.client(key=reader) as client:
         response = world.send(client, route)
     if route.writes:
@@ -145,29 +189,28 @@ def test_a_read_only_key_reads_and_is_forbidden_to_write(world: World, route: Ro
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["title"] == "Forbidden"
         assert "read-only" in response.json()["detail"]
-        assert world.stack.ws.channels.get(world.channel_id).name == "Poster A"
-        assert world.stack.ws.channels.get(world.channel_id).status == "active"
+        assert world.untouched()
     else:
         assert response.status_code == 200, (route, response.text)
 
 
 def test_a_read_only_key_is_forbidden_even_with_a_bad_body(world: World) -> None:
-    reader = _key(world.stack, "reader", None, read_only=True)
+    reader = world.key("reader-all", None, read_only=True)
     with world.stack.client(key=reader) as client:
         response = client.patch(f"/api/v1/channels/{world.channel_id}", json={"name": 42})
     assert response.status_code == 403
 
 
 def test_lists_and_the_default_account_are_the_keys_accounts(world: World) -> None:
-    other_key = _key(world.stack, "other-only", [OTHER])
+    other_key = world.key("other-only", [OTHER])
     with world.stack.client(key=other_key) as client:
         accounts = client.get("/api/v1/accounts")
         channels = client.get("/api/v1/channels")  # no account: the key's only one
-        made = client.post("/api/v1/channels", json={"name": "Own poster"})
+        made = client.post("/api/v1/channels", json={"name": f"Own poster {world.run}"})
     assert accounts.status_code == 200
     assert [a["appid"] for a in accounts.json()] == [OTHER]
     assert channels.status_code == 200
-    assert channels.json()["items"] == []
+    assert all(c["account_id"] != world.stack.account.id for c in channels.json()["items"])
     assert made.status_code == 201
     assert made.json()["account_id"] != world.stack.account.id
     with world.stack.client() as client:  # a key of every account sees both
@@ -175,13 +218,13 @@ def test_lists_and_the_default_account_are_the_keys_accounts(world: World) -> No
 
 
 def test_a_key_of_several_accounts_must_say_which(world: World) -> None:
-    both = _key(world.stack, "both", [APPID, OTHER])
+    both = world.key("both", [APPID, OTHER])
     with world.stack.client(key=both) as client:
         unnamed = client.get("/api/v1/channels")
         named = client.get("/api/v1/channels", params={"account": APPID})
     assert unnamed.status_code == 422
     assert named.status_code == 200
-    assert [c["name"] for c in named.json()["items"]] == ["Poster A"]
+    assert world.name in [c["name"] for c in named.json()["items"]]
 
 
 def test_keys_made_before_scopes_keep_every_account_read_write(world: World) -> None:
@@ -190,22 +233,23 @@ def test_keys_made_before_scopes_keep_every_account_read_write(world: World) -> 
     assert key is not None
     assert key.scope == AccessScope(appids=None, read_only=False)
     with world.stack.client() as client:
-        patched = client.patch(f"/api/v1/channels/{world.channel_id}", json={"name": "Renamed"})
+        patched = client.patch(
+            f"/api/v1/channels/{world.channel_id}", json={"name": f"Renamed {world.run}"}
+        )
     assert patched.status_code == 200
-    assert patched.json()["name"] == "Renamed"
+    assert patched.json()["name"] == f"Renamed {world.run}"
 
 
 def test_a_key_for_an_unknown_account_is_refused(world: World) -> None:
     with pytest.raises(NotFoundError, match="wxnosuchaccount"):
-        world.stack.ws.api_keys.create("ghost", accounts=["wxnosuchaccount"])
+        world.stack.ws.api_keys.create(f"ghost-{world.run}", accounts=["wxnosuchaccount"])
 
 
-def test_the_cli_creates_and_lists_scoped_keys(world: World, database_url: str) -> None:
-    env = {"WXQR_DATABASE_URL": database_url}
-    runner = CliRunner(env=env)
+def test_the_cli_creates_and_lists_scoped_keys(world: World, scope_db: str) -> None:
+    runner = CliRunner(env={"WXQR_DATABASE_URL": scope_db})
+    name = f"reporting-{world.run}"
     made = runner.invoke(
-        app,
-        ["apikey", "create", "--name", "reporting", "--account", OTHER, "--read-only"],
+        app, ["apikey", "create", "--name", name, "--account", OTHER, "--read-only"]
     )
     assert made.exit_code == 0, made.output
     secret = re.search(r"wxqr_\S+", made.output)
@@ -216,8 +260,8 @@ def test_the_cli_creates_and_lists_scoped_keys(world: World, database_url: str) 
     listed = runner.invoke(app, ["apikey", "list", "--format", "json"])
     assert listed.exit_code == 0, listed.output
     rows = {row["name"]: row for row in json.loads(listed.output)}
-    assert rows["reporting"]["accounts"] == [OTHER]
-    assert rows["reporting"]["read_only"] is True
+    assert rows[name]["accounts"] == [OTHER]
+    assert rows[name]["read_only"] is True
     assert any(row["accounts"] is None and not row["read_only"] for row in rows.values())
     table = runner.invoke(app, ["apikey", "list"])
     assert "read-only" in table.output
