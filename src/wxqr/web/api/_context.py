@@ -4,7 +4,7 @@
 to the request's key (:meth:`Workspace.scoped`): objects of other accounts are not found
 (404), lists hold the key's accounts only, and writes with a read-only key are forbidden
 (403). The scope is enforced in the service layer; :func:`require_api_key` also refuses
-a read-only key's unsafe methods (POST, PUT, PATCH, DELETE) before the body is read, so
+a read-only key's unsafe methods (POST, PUT, PATCH, DELETE) before the body is validated, so
 the answer is 403 whatever the body. See docs/security.md, "API keys and scopes".
 """
 
