@@ -13,6 +13,7 @@ This module imports neither the store nor the WeChat client (it only checks valu
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,6 +108,25 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``WXQR_TRUSTED_PROXIES``: comma-separated addresses or networks (or ``*``)."""
+    raw = env.get("WXQR_TRUSTED_PROXIES", "")
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    "WXQR_TRUSTED_PROXIES must be IP addresses or networks separated by "
+                    f"commas (or *), got {item!r}"
+                ) from None
+        found.append(item)
+    return tuple(found)
+
+
 def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
     appid = _optional(env, "WXQR_APPID")
     if appid is None:
@@ -180,6 +200,11 @@ class Settings:
     # which its attempts are refused with 429 until the oldest failure leaves the window.
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
+    # Password checks running at once per process; more logins are answered 503 at once.
+    login_concurrency: int = 2
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips); empty = none, the client is the connecting address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,4 +243,6 @@ class Settings:
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
+            login_concurrency=_int(env, "WXQR_LOGIN_CONCURRENCY", 2, minimum=1),
+            trusted_proxies=_trusted_proxies(env),
         )

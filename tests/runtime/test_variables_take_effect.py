@@ -171,7 +171,33 @@ CASES = [
         {"WXQR_LOGIN_MAX_FAILURES": "2", "WXQR_LOGIN_WINDOW_SECONDS": "60"},
         lambda rt: _throttled_after(rt) == 2 and 0 < _retry_after(rt) <= 60,
     ),
+    Case(
+        ("WXQR_LOGIN_CONCURRENCY",),
+        {"WXQR_LOGIN_CONCURRENCY": "5"},
+        lambda rt: _password_checks_at_once(rt) == 5,
+    ),
+    Case(
+        ("WXQR_TRUSTED_PROXIES",),
+        {"WXQR_TRUSTED_PROXIES": "10.0.0.1,192.168.0.0/16"},
+        lambda rt: _trusts_forwarded_from(rt) == ["10.0.0.1", "192.168.0.0/16"],
+    ),
 ]
+
+
+def _password_checks_at_once(runtime: Runtime) -> int:
+    gate = runtime.workspace.login_gate
+    admitted = 0
+    while admitted < 50 and gate.try_enter():
+        admitted += 1
+    for _ in range(admitted):
+        gate.leave()
+    return admitted
+
+
+def _trusts_forwarded_from(runtime: Runtime) -> object:
+    """The proxies ``wxqr serve`` tells uvicorn to believe X-Forwarded-For from."""
+    options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
+    return options["forwarded_allow_ips"]
 
 
 def _throttled_after(runtime: Runtime) -> int:

@@ -10,7 +10,7 @@ from wxqr.service.admin import AdminAuth, hash_password, verify_password
 from wxqr.service.apikeys import hash_key
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
-from wxqr.store.tables import api_keys, settings
+from wxqr.store.tables import api_keys, dashboard_sessions, settings
 
 WS = tuple[Workspace, Account]
 
@@ -79,13 +79,58 @@ def test_admin_sessions(ws: WS) -> None:
     assert admin.csrf_valid(token, csrf)
     assert not admin.csrf_valid(token, csrf[:-1] + other)
 
-    payload, signature = token.split(".")
-    assert not admin.session_valid(payload + "." + signature[::-1])
-    assert not admin.session_valid(payload[::-1] + "." + signature)
+    other_last = "A" if token[-1] != "A" else "B"
+    assert not admin.session_valid(token[:-1] + other_last)
     assert not admin.session_valid("garbage")
+    assert not admin.session_valid("x" * 10_000)
+    assert not admin.csrf_valid(token, "non-ascii ☃")  # refused, not an error
 
     now[0] += 3601
     assert not admin.session_valid(token)  # expired
     now[0] -= 3601
+    assert admin.session_valid(token)
     admin.set_password("battery staple")
     assert not admin.session_valid(token)  # a new password logs everyone out
+
+
+def test_every_login_gets_its_own_session_and_logout_revokes_only_it(ws: WS) -> None:
+    workspace, _ = ws
+    now = 1_700_000_000.0  # six logins within the same second
+    admin = AdminAuth(workspace.engine, clock=lambda: now, session_seconds=3600)
+    admin.set_password("correct horse")
+    tokens = [admin.login("correct horse") for _ in range(6)]
+    assert None not in tokens
+    assert len(set(tokens)) == 6
+    assert all(admin.session_valid(t) for t in tokens)
+    assert len({admin.csrf_token(t) for t in tokens if t}) == 6
+
+    first = tokens[0]
+    assert first is not None
+    assert admin.logout(first)
+    assert not admin.session_valid(first)  # the old cookie no longer works
+    assert not admin.logout(first)  # already revoked
+    assert all(admin.session_valid(t) for t in tokens[1:])
+
+    # The store holds only hashes of the tokens.
+    with workspace.engine.connect() as conn:
+        stored = [str(v) for v in conn.execute(select(dashboard_sessions.c.token_hash))]
+    assert stored
+    assert not set(stored) & {t for t in tokens if t}
+
+
+def test_expired_and_revoked_sessions_are_pruned_at_login(ws: WS) -> None:
+    workspace, _ = ws
+    now = [1_700_000_000.0]
+    admin = AdminAuth(workspace.engine, clock=lambda: now[0], session_seconds=60)
+    admin.set_password("correct horse")
+    old = admin.login("correct horse")
+    gone = admin.login("correct horse")
+    assert old is not None
+    assert gone is not None
+    admin.logout(gone)
+    now[0] += 61
+    fresh = admin.login("correct horse")
+    assert fresh is not None
+    with workspace.engine.connect() as conn:
+        rows = conn.execute(select(dashboard_sessions)).all()
+    assert len(rows) == 1

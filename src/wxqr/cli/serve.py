@@ -31,6 +31,7 @@ def uvicorn_options(
         "log_level": log_level.lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 10,
+        "forwarded_allow_ips": list(settings.trusted_proxies),  # b-auth: WXQR_TRUSTED_PROXIES
     }
 
 

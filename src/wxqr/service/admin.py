@@ -1,9 +1,12 @@
-"""The dashboard's admin login: a password set with the CLI, and signed session cookies.
+"""The dashboard's admin login: a password set with the CLI, and revocable sessions.
 
 The password is stored in the ``settings`` table as an scrypt hash
-(``scrypt$n$r$p$salt$hash``). Sessions are stateless tokens signed with HMAC-SHA256 by a
-server secret kept in ``settings`` too (made on first use). A token carries a fingerprint
-of the password hash, so setting a new password logs every session out.
+(``scrypt$n$r$p$salt$hash``; docs/security.md says why scrypt). A session is a random
+token (256 bits, fresh for every login) held by the browser's cookie; the store keeps
+only its SHA-256 in ``dashboard_sessions``, with its expiry, so a session can be revoked:
+logout revokes its own, a new password revokes them all, and a copy of the table gives
+no usable cookie. Forms send a CSRF token, an HMAC of the session token by a server
+secret kept in ``settings`` (made on first use).
 """
 
 from __future__ import annotations
@@ -15,18 +18,26 @@ import secrets
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.service.errors import InvalidInputError
-from wxqr.store.tables import settings
+from wxqr.store.tables import dashboard_sessions, settings
 
-__all__ = ["MIN_PASSWORD_LENGTH", "AdminAuth", "hash_password", "verify_password"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "SESSION_SECONDS",
+    "AdminAuth",
+    "hash_password",
+    "verify_password",
+]
 
 PASSWORD_KEY = "dashboard.admin_password"  # noqa: S105 - a settings key
 SECRET_KEY = "dashboard.session_secret"  # noqa: S105 - a settings key
 MIN_PASSWORD_LENGTH = 8
 SESSION_SECONDS = 12 * 3600
+# Session tokens are token_urlsafe(32): 43 characters. Longer cookies are not looked up.
+_MAX_TOKEN_LENGTH = 128
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
 
@@ -120,6 +131,7 @@ class AdminAuth:
                 field="password",
             )
         self._write(PASSWORD_KEY, hash_password(password))
+        self.revoke_all_sessions()  # a new password logs every session out
 
     def has_password(self) -> bool:
         return self._read(PASSWORD_KEY) is not None
@@ -129,43 +141,79 @@ class AdminAuth:
         return stored is not None and verify_password(password, stored)
 
     # -- sessions --------------------------------------------------------------------------
-    def _fingerprint(self) -> str:
-        stored = self._read(PASSWORD_KEY) or ""
-        return hashlib.sha256(stored.encode()).hexdigest()[:16]
-
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret(), payload.encode(), hashlib.sha256).digest())
 
+    @staticmethod
+    def _token_hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
     def login(self, password: str) -> str | None:
-        """A new session token if ``password`` is the admin's, else ``None``."""
+        """A new session token if ``password`` is the admin's, else ``None``.
+
+        Every login gets its own random token and row (expired rows are pruned here)."""
         if not self.check_password(password):
             return None
+        token = secrets.token_urlsafe(32)
         now = int(self._clock())
-        payload = f"v1.{now}.{now + self._session_seconds}.{self._fingerprint()}"
-        return f"{_b64(payload.encode())}.{self._sign(payload)}"
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(dashboard_sessions).where(
+                    or_(
+                        dashboard_sessions.c.expires_at <= now,
+                        dashboard_sessions.c.revoked_at.is_not(None),
+                    )
+                )
+            )
+            conn.execute(
+                insert(dashboard_sessions).values(
+                    token_hash=self._token_hash(token),
+                    created_at=now,
+                    expires_at=now + self._session_seconds,
+                )
+            )
+        return token
 
     def session_valid(self, token: str | None) -> bool:
-        if not token or token.count(".") != 1 or len(token) > 512:
+        """Whether ``token`` is a session that is neither expired nor revoked."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
             return False
-        encoded, signature = token.split(".")
-        try:
-            payload = _unb64(encoded).decode()
-        except ValueError:
+        digest = self._token_hash(token)
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(dashboard_sessions.c.token_hash).where(
+                    dashboard_sessions.c.token_hash == digest,
+                    dashboard_sessions.c.revoked_at.is_(None),
+                    dashboard_sessions.c.expires_at > int(self._clock()),
+                )
+            ).first()
+        # Found through the index; compared once more in constant time anyway.
+        return row is not None and hmac.compare_digest(str(row[0]), digest)
+
+    def logout(self, token: str) -> bool:
+        """Revoke the session ``token`` (its cookie stops working at once); False if it
+        was not a live session."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
             return False
-        if not hmac.compare_digest(self._sign(payload), signature):
-            return False
-        parts = payload.split(".")
-        if len(parts) != 4 or parts[0] != "v1":
-            return False
-        try:
-            expires = int(parts[2])
-        except ValueError:
-            return False
-        return expires > self._clock() and hmac.compare_digest(parts[3], self._fingerprint())
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(dashboard_sessions)
+                .where(
+                    dashboard_sessions.c.token_hash == self._token_hash(token),
+                    dashboard_sessions.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=int(self._clock()))
+            )
+        return bool(done.rowcount)
+
+    def revoke_all_sessions(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(delete(dashboard_sessions))
 
     def csrf_token(self, session: str) -> str:
         """The token forms of this session must send back (tied to the session)."""
         return self._sign("csrf:" + session)
 
     def csrf_valid(self, session: str, token: str) -> bool:
-        return hmac.compare_digest(self.csrf_token(session), token)
+        # Bytes: compare_digest refuses non-ASCII str, and a form may send anything.
+        return hmac.compare_digest(self.csrf_token(session).encode(), token.encode())

@@ -4,6 +4,11 @@ A key looks like ``wxqr_<11 chars>_<32 chars>``: about 250 random bits, so a pla
 the right hash (no password stretching is needed for a random secret, and lookups stay
 one indexed query). The first part (``wxqr_<11 chars>``) is kept as the key's prefix so a
 person can tell keys apart in lists without the secret.
+
+Each key has an :class:`~wxqr.service.access.AccessScope`: the accounts it may touch
+(some, or all) and whether it may only read. Keys made before scopes existed have every
+account, read-write (the migration's defaults). The REST API enforces the scope through
+``Workspace.scoped`` (see :mod:`wxqr.service.access` and docs/security.md).
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from wxqr.service.access import FULL_ACCESS, AccessScope
+from wxqr.service.accounts import get_account
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.store.tables import api_keys
 
@@ -37,6 +44,7 @@ class ApiKey:
     created_at: int
     last_used_at: int | None
     revoked_at: int | None
+    scope: AccessScope = FULL_ACCESS
 
     @property
     def active(self) -> bool:
@@ -55,6 +63,14 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _scope(row: RowMapping) -> AccessScope:
+    appids = row["account_appids"]
+    return AccessScope(
+        appids=None if appids is None else frozenset(str(a) for a in appids),
+        read_only=bool(row["read_only"]),
+    )
+
+
 def _row(row: RowMapping) -> ApiKey:
     return ApiKey(
         id=row["id"],
@@ -63,6 +79,7 @@ def _row(row: RowMapping) -> ApiKey:
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         revoked_at=row["revoked_at"],
+        scope=_scope(row),
     )
 
 
@@ -71,12 +88,22 @@ class ApiKeyService:
         self._engine = engine
         self._clock = clock
 
-    def create(self, name: str) -> CreatedApiKey:
+    def create(
+        self, name: str, *, accounts: Sequence[str] | None = None, read_only: bool = False
+    ) -> CreatedApiKey:
+        """A new key for the ``accounts`` named (appids; None or empty: every account,
+        also ones added later), read-only if ``read_only``."""
         name = name.strip()
         if not _NAME.match(name):
             raise InvalidInputError(
                 "a key name is 1..128 letters, digits or . _ @ : -", field="name"
             )
+        appids: list[str] | None = None
+        if accounts:
+            appids = sorted({appid.strip() for appid in accounts})
+            for appid in appids:
+                if get_account(self._engine, appid) is None:
+                    raise NotFoundError(f"no account with appid {appid!r}", field="account")
         # The prefix column holds 16 characters: "wxqr_" and 11 random ones.
         prefix = "wxqr_" + secrets.token_urlsafe(9)[:11].replace("_", "x").replace("-", "y")
         secret = f"{prefix}_{secrets.token_urlsafe(24)}"
@@ -85,7 +112,12 @@ class ApiKeyService:
             with self._engine.begin() as conn:
                 conn.execute(
                     insert(api_keys).values(
-                        name=name, prefix=prefix, key_hash=hash_key(secret), created_at=now
+                        name=name,
+                        prefix=prefix,
+                        key_hash=hash_key(secret),
+                        created_at=now,
+                        account_appids=appids,
+                        read_only=read_only,
                     )
                 )
         except IntegrityError:

@@ -2,7 +2,7 @@
 
 Every error a service raises on purpose is a :class:`ServiceError`; adapters catch that
 one family and map it in one place each: the REST API to RFC 9457 problem documents
-(``web/api/_problems.py``: NotFound 404, Conflict 409, LimitReached 409, InvalidInput
+(``web/api/_problems.py``: Forbidden 403, NotFound 404, Conflict 409, LimitReached 409, InvalidInput
 422, Upstream 502, Unavailable 503), the CLI to a red one-line message and exit code 1
 (``cli/_ws.py``), the dashboard to an error page (``web/dashboard/_errors.py``).
 
@@ -20,6 +20,7 @@ from wxqr.wechat import TokenRefreshTimeout, TransportError, UnexpectedResponse,
 
 __all__ = [
     "ConflictError",
+    "ForbiddenError",
     "InvalidInputError",
     "LimitReachedError",
     "NotFoundError",
@@ -46,6 +47,12 @@ class ServiceError(Exception):
         self.detail = detail
         if field is not None:
             self.field = field
+
+
+class ForbiddenError(ServiceError):
+    """The caller may see the thing but not do this to it (a read-only API key writing)."""
+
+    title = "Forbidden"
 
 
 class NotFoundError(ServiceError):

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT
+from wxqr.service.access import (
+    FULL_ACCESS,
+    AccessScope,
+    AccountAccess,
+    ScopedChannelService,
+    ScopedCodeImages,
+    ScopedCodeService,
+    ScopedStatsService,
+)
 from wxqr.service.accounts import Account, get_account_by_id, list_accounts, resolve_account
 from wxqr.service.admin import AdminAuth
 from wxqr.service.apikeys import ApiKeyService
@@ -24,7 +33,7 @@ from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
-from wxqr.service.login_throttle import LoginThrottle
+from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.stats import StatsService
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.settings import Settings
@@ -43,9 +52,12 @@ class Workspace:
     api_keys: ApiKeyService
     admin: AdminAuth
     login_throttle: LoginThrottle
+    login_gate: PasswordCheckGate
     stats: StatsService
     clock: Callable[[], float]
     catalog: CatalogVersion
+    # The scope this workspace is limited to (None: every account, read-write).
+    access: AccountAccess | None = None
 
     @classmethod
     def open(
@@ -79,22 +91,44 @@ class Workspace:
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
-            login_throttle=LoginThrottle(
-                max_failures=settings.login_max_failures,
-                window_seconds=settings.login_window_seconds,
-                clock=clock,
-            ),
+            login_throttle=login_throttle_for(settings, engine, clock=clock),
+            login_gate=PasswordCheckGate(settings.login_concurrency),
             stats=StatsService(engine, clock=clock),
             clock=clock,
             catalog=catalog,
         )
 
+    @property
+    def scope(self) -> AccessScope:
+        return FULL_ACCESS if self.access is None else self.access.scope
+
+    def scoped(self, scope: AccessScope) -> Workspace:
+        """This workspace limited to ``scope`` (an API key's): its account look-ups and
+        its channel, code, image and stats services refuse everything outside it (see
+        :mod:`wxqr.service.access`). The full scope gives this workspace back."""
+        if scope == FULL_ACCESS:
+            return self
+        access = AccountAccess(self.engine, scope)
+        return replace(
+            self,
+            access=access,
+            channels=ScopedChannelService.over(self.channels, access),
+            codes=ScopedCodeService.over(self.codes, access),
+            images=ScopedCodeImages.over(self.images, access),
+            stats=ScopedStatsService.over(self.stats, access),
+        )
+
     def accounts(self) -> list[Account]:
+        """The accounts (of the scope, in a scoped workspace)."""
+        if self.access is not None:
+            return self.access.accounts()
         return list_accounts(self.engine)
 
     def account(self, ref: str | int | None = None, *, first_of_several: bool = False) -> Account:
         """The account ``ref`` names (appid or id); with no ref, the only account (the
-        one rule: :func:`wxqr.service.accounts.resolve_account`)."""
+        one rule: :func:`wxqr.service.accounts.resolve_account`), within the scope."""
+        if self.access is not None:
+            return self.access.resolve(ref, first_of_several=first_of_several)
         return resolve_account(self.engine, ref, first_of_several=first_of_several)
 
     @property

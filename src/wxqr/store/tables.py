@@ -193,6 +193,36 @@ api_keys = Table(
     Column("created_at", BigInt, nullable=False),
     Column("last_used_at", BigInt, nullable=True),
     Column("revoked_at", BigInt, nullable=True),
+    # The key's scope (docs/security.md "API keys and scopes"): the appids of the accounts
+    # it may touch (a JSON list; NULL = every account, the rights of keys made before
+    # scopes), and whether it may only read.
+    Column("account_appids", JSON, nullable=True),
+    Column("read_only", Boolean, nullable=False, server_default="0"),
+)
+
+# Dashboard sessions: the cookie holds a random token, the row its SHA-256 (a copy of
+# the table gives no usable cookie). Logout revokes the row; expired rows are pruned at
+# each login. ``user_id`` is for several dashboard users later (issue 18); NULL = admin.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    Column("expires_at", BigInt, nullable=False),
+    Column("revoked_at", BigInt, nullable=True),
+    Index(None, "expires_at"),
+)
+
+# Failed-login counts per client address, shared by every serving process when there is
+# no Redis (wxqr.service.login_throttle.StoreLoginThrottle): a fixed window per client.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", BigInt, nullable=False),  # Unix ms
+    Index(None, "window_start"),
 )
 
 # Small install-wide settings, e.g. the dashboard admin password hash.

@@ -111,13 +111,15 @@ def test_a_login_flood_does_not_slow_the_webhook(database_url: str, engine: Engi
         stop = threading.Event()
 
         def flood() -> int:
-            refused = 0
+            checked = 0
             with httpx.Client(base_url=base, timeout=30) as flooder:
                 while not stop.is_set():
                     answer = flooder.post("/dashboard/login", data={"password": "wrong guess"})
-                    assert answer.status_code == 401  # checked, never throttled (429)
-                    refused += 1
-            return refused
+                    # Checked (401), or turned away at once beyond the two checks that
+                    # may run together (503); never throttled (429).
+                    assert answer.status_code in {401, 503}
+                    checked += answer.status_code == 401
+            return checked
 
         with ThreadPoolExecutor(FLOODERS) as pool:
             flooders = [pool.submit(flood) for _ in range(FLOODERS)]

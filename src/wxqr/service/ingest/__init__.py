@@ -1,6 +1,7 @@
 """Recording pushes exactly once: the webhook's hot path behind :class:`IngestService`.
 
-The modules, in the order a push goes through them (see docs/architecture.md, "One push from socket to row"):
+The modules, in the order a push goes through them (docs/architecture.md, "One push
+from socket to row"):
 ``_service`` (the webhook's entry), ``_directory`` and ``_model`` (account and push),
 ``_writer`` / ``_process`` (group commit in a thread / in a writer process, whose
 messages are ``_wire``'s and whose entry point is ``_child``), ``_recording`` (one

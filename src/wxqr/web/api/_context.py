@@ -1,4 +1,12 @@
-"""What every API endpoint depends on: the workspace of the app, and an API key."""
+"""What every API endpoint depends on: an API key, and the workspace limited to its scope.
+
+``WS`` (the workspace parameter of every data endpoint) is the app's workspace *scoped*
+to the request's key (:meth:`Workspace.scoped`): objects of other accounts are not found
+(404), lists hold the key's accounts only, and writes with a read-only key are forbidden
+(403). The scope is enforced in the service layer; :func:`require_api_key` also refuses
+a read-only key's unsafe methods (POST, PUT, PATCH, DELETE) before the body is validated, so
+the answer is 403 whatever the body. See docs/security.md, "API keys and scopes".
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from wxqr.service.apikeys import ApiKey
 from wxqr.service.workspace import Workspace
 
-__all__ = ["WS", "require_api_key", "workspace"]
+__all__ = ["WS", "AdminWS", "require_api_key", "scoped_workspace", "workspace"]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _key_header = APIKeyHeader(
     name="X-API-Key",
@@ -29,6 +39,7 @@ def workspace(request: Request) -> Workspace:
 
 
 def require_api_key(
+    request: Request,
     ws: Annotated[Workspace, Depends(workspace)],
     header_key: Annotated[str | None, Security(_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
@@ -48,8 +59,23 @@ def require_api_key(
             "the API key is not valid (unknown or revoked)",
             headers={"WWW-Authenticate": 'Bearer realm="wxqr", error="invalid_token"'},
         )
+    if key.scope.read_only and request.method not in _SAFE_METHODS:
+        raise HTTPException(
+            403, f"the API key {key.name!r} is read-only: it cannot change anything"
+        )
     return key
 
 
-#: The workspace parameter of an endpoint: ``ws: WS``.
-WS = Annotated[Workspace, Depends(workspace)]
+def scoped_workspace(
+    ws: Annotated[Workspace, Depends(workspace)],
+    key: Annotated[ApiKey, Depends(require_api_key)],
+) -> Workspace:
+    """The app's workspace limited to the request's API key's scope."""
+    return ws.scoped(key.scope)
+
+
+#: The workspace parameter of a REST endpoint: ``ws: WS`` (scoped to the request's key).
+WS = Annotated[Workspace, Depends(scoped_workspace)]
+
+#: The whole workspace, for the dashboard (its admin sees every account).
+AdminWS = Annotated[Workspace, Depends(workspace)]

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from wxqr.service.bulk import BulkImportError
 from wxqr.service.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     LimitReachedError,
     NotFoundError,
@@ -60,6 +61,7 @@ _STATUS_SLUGS = {
 }
 
 _SERVICE_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
+    (ForbiddenError, 403, "forbidden"),  # b-auth: read-only API keys
     (NotFoundError, 404, "not-found"),
     (ConflictError, 409, "conflict"),
     (LimitReachedError, 409, "limit-reached"),

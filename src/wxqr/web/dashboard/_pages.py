@@ -28,7 +28,7 @@ from wxqr.service.replies import reply_from_input
 from wxqr.service.stats import Granularity
 from wxqr.service.stats.export import export_file
 from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import WS
+from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._session import (
     clear_session,
@@ -88,9 +88,27 @@ async def login(request: Request, ws: WS) -> Response:
     target = str(form.get("next", "/dashboard/"))
     if not target.startswith("/dashboard") or target.startswith("//"):
         target = "/dashboard/"
+    # The connecting address: uvicorn replaces it by X-Forwarded-For only for the proxies
+    # of WXQR_TRUSTED_PROXIES, so a client cannot pick its own throttle key.
     client = request.client.host if request.client else "unknown"
-    # Password hashing and the admin's row are store and CPU work: off the event loop.
-    return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+    if not ws.login_gate.try_enter():
+        # Enough password checks are running already: answer now, check nothing, so a
+        # flood of guesses costs the server (and the webhook beside it) next to nothing.
+        busy = page(
+            request,
+            "login.html",
+            status_code=503,
+            has_password=True,
+            next_url=target,
+            error="The server is busy checking other logins. Try again in a moment.",
+        )
+        busy.headers["Retry-After"] = "1"
+        return busy
+    try:
+        # Password hashing and the admin's row are store and CPU work: off the event loop.
+        return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+    finally:
+        ws.login_gate.leave()
 
 
 def _login(request: Request, ws: Workspace, password: str, target: str, client: str) -> Response:
@@ -125,7 +143,20 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, ws: WS) -> Response:
+    form = await request.form()
+    csrf = str(form.get("csrf", ""))
+    return await anyio.to_thread.run_sync(_logout, request, ws, csrf)
+
+
+def _logout(request: Request, ws: Workspace, csrf: str) -> Response:
+    """Revoke the session (its cookie stops working everywhere), if the form's CSRF
+    token is this session's: another site cannot log the admin out."""
+    session = session_of(request, ws)
+    if session is not None:
+        if not ws.admin.csrf_valid(session, csrf):
+            return Response("invalid form token: reload the page", status_code=403)
+        ws.admin.logout(session)
     response = RedirectResponse("/dashboard/login", status_code=303)
     clear_session(response)
     return response

@@ -1,4 +1,5 @@
-"""The admin session cookie of the dashboard (signed by :class:`wxqr.service.admin.AdminAuth`)."""
+"""The admin session cookie of the dashboard: a random token, revocable, made and checked
+by :class:`wxqr.service.admin.AdminAuth`. HttpOnly, SameSite=Lax, Secure on https."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from wxqr.service.admin import SESSION_SECONDS
 from wxqr.service.workspace import Workspace
 
 __all__ = ["COOKIE", "clear_session", "login_redirect", "session_of", "set_session"]
@@ -33,7 +35,7 @@ def set_session(response: Response, request: Request, token: str) -> None:
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
-        max_age=12 * 3600,
+        max_age=SESSION_SECONDS,
     )
 
 
