@@ -3,10 +3,12 @@ store and in Redis (shared by every process), and the cap on concurrent password
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete
@@ -20,6 +22,7 @@ from wxqr.service.login_throttle import (
     login_throttle_for,
 )
 from wxqr.settings import Settings, SettingsError
+from wxqr.store.db import make_engine
 from wxqr.store.tables import login_attempts
 
 
@@ -99,9 +102,14 @@ Make = Callable[..., LoginThrottle]
 def make_shared(request: pytest.FixtureRequest) -> Iterator[Make]:
     """Makes throttles that share their counts, as the processes of one install do."""
     if request.param != "redis":
-        engine: Engine = request.getfixturevalue(
-            f"{'pg' if request.param == 'postgres' else 'sqlite'}_engine"
-        )
+        if request.param == "postgres":  # the session's migrated PostgreSQL database
+            url: str = request.getfixturevalue("pg_session_url")
+        else:  # a copy of the migrated SQLite template
+            template: Path = request.getfixturevalue("sqlite_template")
+            path = request.getfixturevalue("tmp_path") / "throttle.sqlite3"
+            shutil.copyfile(template, path)
+            url = f"sqlite:///{path}"
+        engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(delete(login_attempts))
 
@@ -109,13 +117,14 @@ def make_shared(request: pytest.FixtureRequest) -> Iterator[Make]:
             return StoreLoginThrottle(engine, **kwargs)  # type: ignore[arg-type]
 
         yield make_store
+        engine.dispose()
         return
-    url: str = request.getfixturevalue("redis_url")
+    redis: str = request.getfixturevalue("redis_url")
     made: list[RedisLoginThrottle] = []
 
     def make_redis(**kwargs: object) -> LoginThrottle:
         kwargs.pop("clock", None)  # Redis keeps time itself
-        throttle = RedisLoginThrottle.from_url(url, **kwargs)  # type: ignore[arg-type]
+        throttle = RedisLoginThrottle.from_url(redis, **kwargs)  # type: ignore[arg-type]
         made.append(throttle)
         return throttle
 
