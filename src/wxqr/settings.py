@@ -146,6 +146,11 @@ class Settings:
     # which its attempts are refused with 429 until the oldest failure leaves the window.
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
+    # webhooks: outbound webhooks (docs/webhooks.md): http and private addresses are for
+    # local development only; delivered rows are pruned after the retention.
+    webhook_allow_http: bool = False  # webhooks:
+    webhook_allow_private: bool = False  # webhooks:
+    webhook_retention_days: float = 7.0  # webhooks:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -182,4 +187,7 @@ class Settings:
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
+            webhook_allow_http=_bool(env, "WXQR_WEBHOOK_ALLOW_HTTP", False),  # webhooks:
+            webhook_allow_private=_bool(env, "WXQR_WEBHOOK_ALLOW_PRIVATE", False),  # webhooks:
+            webhook_retention_days=_float(env, "WXQR_WEBHOOK_RETENTION_DAYS", 7.0),  # webhooks:
         )

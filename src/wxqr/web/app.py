@@ -32,6 +32,7 @@ from wxqr.heap import settle_heap
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.webhooks import AddressPolicy, DispatcherOptions, WebhookDispatcher  # webhooks:
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.settings import Settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     worker: JobWorker | None = None
     worker_engine: Engine | None = None
+    webhook_dispatcher: WebhookDispatcher | None = None  # webhooks:
     if settings.worker_enabled:
         worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
         reservations = CodeService(
@@ -130,6 +132,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             worker_engine,
             WorkerOptions.from_settings(settings),
             chores=[resume_reservations_chore(reservations)],
+        )
+        webhook_dispatcher = WebhookDispatcher(  # webhooks: deliveries beside the worker
+            worker_engine,
+            AddressPolicy(settings.webhook_allow_http, settings.webhook_allow_private),
+            DispatcherOptions(retention_seconds=settings.webhook_retention_days * 86400),
         )
         wake = worker.wake
         ingest.writer.on_commit = lambda results: (
@@ -146,9 +153,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await anyio.to_thread.run_sync(ingest.writer.start)
         if worker is not None:
             worker.start()
+        if webhook_dispatcher is not None:  # webhooks:
+            webhook_dispatcher.start()  # webhooks:
         try:
             yield
         finally:
+            if webhook_dispatcher is not None:  # webhooks:
+                await anyio.to_thread.run_sync(webhook_dispatcher.stop)  # webhooks:
             if worker is not None:
                 await anyio.to_thread.run_sync(worker.stop)
             await ingest.aclose()
@@ -173,6 +184,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.ingest = ingest
     app.state.worker = worker
+    app.state.webhook_dispatcher = webhook_dispatcher  # webhooks:
     app.webhook = WebhookApp(
         ingest,
         app.serve_framework,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from wxqr.service.webhooks import enqueue_deliveries  # webhooks:
 from wxqr.store import tables as t
 
 from ._catalog import SceneCatalog
@@ -97,6 +98,7 @@ def record_batch(
     now = int(time.time())
     inserts, updates = follower_changes(before, after, now=now)
     write(conn, rows, inserts, updates)
+    enqueue_deliveries(conn, new_items)  # webhooks: the outbox, in the events' transaction
     jobs = [
         {
             "account_id": item.account_id,
