@@ -139,7 +139,8 @@ class WebhookService:
 
     def _appids(self) -> dict[int, str]:
         with self._engine.connect() as conn:
-            return dict(conn.execute(select(t.accounts.c.id, t.accounts.c.appid)).tuples().all())
+            rows = conn.execute(select(t.accounts.c.id, t.accounts.c.appid)).all()
+        return {int(row[0]): str(row[1]) for row in rows}
 
     def _row(self, endpoint_id: int) -> Row[Any]:
         with self._engine.connect() as conn:
@@ -327,15 +328,14 @@ class WebhookService:
         d = t.webhook_deliveries
         now_ms = int(self._clock() * 1000)
         with self._engine.connect() as conn:
-            counts: dict[str, int] = dict(
-                conn.execute(
+            counts = {
+                str(row[0]): int(row[1])
+                for row in conn.execute(
                     select(d.c.status, func.count())
                     .where(d.c.endpoint_id == endpoint_id)
                     .group_by(d.c.status)
                 )
-                .tuples()
-                .all()
-            )
+            }
             oldest = conn.execute(
                 select(func.min(d.c.created_ms)).where(
                     d.c.endpoint_id == endpoint_id, d.c.status == DeliveryStatus.PENDING.value
