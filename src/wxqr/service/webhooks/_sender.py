@@ -37,15 +37,10 @@ class Attempt:
         return self.status_code == 410
 
 
-async def _resolve(url: httpx.URL, policy: AddressPolicy) -> httpx.URL | None:
-    """The URL to connect to: the checked address in place of the name (None: as is)."""
-    if policy.allow_private:
-        return None  # development: nothing to protect, connect the usual way
+async def _targets(url: httpx.URL, policy: AddressPolicy) -> list[httpx.URL]:
+    """The URLs to try, in order: one per checked address, put in place of the name."""
     addresses = await asyncio.to_thread(policy.addresses, url)
-    address = addresses[0]
-    if address == url.host:
-        return None
-    return url.copy_with(host=address)
+    return [url if address == url.host else url.copy_with(host=address) for address in addresses]
 
 
 async def send(
@@ -60,37 +55,44 @@ async def send(
     """POST ``body`` to ``url``; never raises for anything the network or receiver does."""
     target = httpx.URL(url)
     try:
-        pinned = await _resolve(target, policy)
-    except InvalidInputError as exc:
-        return Attempt(False, None, exc.detail[:500])
-    request_headers = {
-        **headers,
-        "content-type": "application/json",
-        "user-agent": _USER_AGENT,
-    }
-    extensions = {}
-    if pinned is not None:
-        request_headers["host"] = target.netloc.decode("ascii")
-        if target.scheme == "https":
-            extensions["sni_hostname"] = target.host
-    request = client.build_request(
-        "POST", pinned or target, headers=request_headers, content=body, extensions=extensions
-    )
-    try:
         async with asyncio.timeout(seconds):
-            response = await client.send(request, stream=True, follow_redirects=False)
             try:
-                read = 0
-                async for chunk in response.aiter_raw():
-                    read += len(chunk)
-                    if read >= MAX_RESPONSE_BYTES:
-                        break  # the rest is not wanted
-            finally:
-                await response.aclose()
+                candidates = await _targets(target, policy)
+            except InvalidInputError as exc:
+                return Attempt(False, None, exc.detail[:500])
+            request_headers = {
+                **headers,
+                "content-type": "application/json",
+                "user-agent": _USER_AGENT,
+                "host": target.netloc.decode("ascii"),
+            }
+            extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+            for index, candidate in enumerate(candidates):
+                request = client.build_request(
+                    "POST", candidate, headers=request_headers, content=body, extensions=extensions
+                )
+                try:
+                    return await _post(client, request)
+                except httpx.ConnectError:
+                    if index == len(candidates) - 1:
+                        raise
+            raise httpx.ConnectError("no address to connect to")  # pragma: no cover
     except TimeoutError:
         return Attempt(False, None, f"no answer within {seconds:g} s")
     except httpx.HTTPError as exc:
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:500])
+
+
+async def _post(client: httpx.AsyncClient, request: httpx.Request) -> Attempt:
+    response = await client.send(request, stream=True, follow_redirects=False)
+    try:
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read >= MAX_RESPONSE_BYTES:
+                break  # the rest is not wanted
+    finally:
+        await response.aclose()
     status = response.status_code
     if 200 <= status < 300:
         return Attempt(True, status, None)
