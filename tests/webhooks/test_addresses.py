@@ -123,9 +123,7 @@ def _record_follow(engine: Engine, account_id: int, openid: str) -> None:
     assert record_pushes(engine, [push])[0].inserted
 
 
-def test_delivery_refuses_a_name_rebound_to_a_private_address(
-    engine: Engine, receiver: Receiver
-) -> None:
+def test_delivery_refuses_a_name_rebound_to_a_private_address(engine: Engine) -> None:
     account = add_account(engine, appid="wxaddr0000000001", token="tok")
     names = Names(hooks_example_com=[PUBLIC])
     policy = AddressPolicy(allow_http=True, resolver=names)
@@ -151,7 +149,6 @@ def test_delivery_refuses_a_name_rebound_to_a_private_address(
             assert "WXQR_WEBHOOK_ALLOW_PRIVATE" in latest.last_error
     finally:
         dispatcher.stop()
-    assert receiver.snapshot() == []
 
 
 def test_pinned_address_and_host_header(engine: Engine, receiver: Receiver) -> None:
