@@ -138,7 +138,7 @@ def test_delivery_refuses_a_name_rebound_to_a_private_address(engine: Engine) ->
             deadline = time.monotonic() + 10
             while True:
                 latest = service.deliveries(endpoint.id, limit=1)[0]
-                if latest.attempts or time.monotonic() > deadline:
+                if latest.last_error or time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
             assert latest.openid == f"o-{rebound}"
