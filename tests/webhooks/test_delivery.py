@@ -14,6 +14,7 @@ from tests.channels.stack import openids
 from tests.webhooks.receiver import Receiver, running_receiver
 from tests.webhooks.stack import WebhookStack, webhook_stack
 from wxqr.emulator.testing import RunningEmulator
+from wxqr.service.webhooks._outbox import fan_out
 from wxqr.store import tables as t
 
 ALL = ["scan", "follow", "unfollow"]
@@ -300,10 +301,27 @@ def test_outbox_row_is_in_the_events_transaction(
             client.patch(f"/api/v1/webhooks/{disabled['id']}", json={"enabled": False})
         user = openids(1)[0]
         assert emulator.follow(user).pushes[0].delivered
-        # Answered success => the delivery row is already committed (no worker running).
+        # Answered success => its outbox row is already committed (no worker running).
+        with engine.connect() as conn:
+            outbox = conn.execute(select(t.webhook_outbox.c.openid, t.webhook_outbox.c.kind))
+            assert [tuple(r) for r in outbox] == [(user, "subscribe")]
+        assert fan_out(engine) == 1
         with engine.connect() as conn:
             rows = conn.execute(
                 select(t.webhook_deliveries.c.endpoint_id, t.webhook_deliveries.c.openid)
             ).all()
-        assert [tuple(r) for r in rows] == [(hook["id"], user)]
+            assert conn.execute(select(t.webhook_outbox.c.id)).all() == []
+        assert [tuple(r) for r in rows] == [(hook["id"], user)]  # not the disabled one
     assert receiver.snapshot() == []
+
+
+def test_no_outbox_rows_without_an_enabled_endpoint(
+    engine: Engine, database_url: str, emulator: RunningEmulator, receiver: Receiver
+) -> None:
+    with webhook_stack(engine, database_url, emulator, start_dispatcher=False) as stack:
+        hook = stack.add_webhook(receiver.url, ["follow"])
+        with stack.client() as client:
+            client.patch(f"/api/v1/webhooks/{hook['id']}", json={"enabled": False})
+        assert emulator.follow(openids(1)[0]).pushes[0].delivered
+        with engine.connect() as conn:
+            assert conn.execute(select(t.webhook_outbox.c.id)).all() == []

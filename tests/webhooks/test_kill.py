@@ -131,6 +131,7 @@ def test_sigkill_loses_no_delivery(database_url: str, engine: Engine, receiver: 
             pending = conn.execute(
                 select(func.count()).where(t.webhook_deliveries.c.status == "pending")
             ).scalar_one()
+            pending += conn.execute(select(func.count()).select_from(t.webhook_outbox)).scalar_one()
         assert pending > 0  # the kill left deliveries to do
         with wxqr_serve(database_url, port):
             got = receiver.wait_for(

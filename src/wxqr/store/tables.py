@@ -242,9 +242,22 @@ webhook_endpoints = Table(
     Index(None, "account_id"),
 )
 
-# The durable outbox: one row per (endpoint, message), written in the event's own
-# transaction. endpoint_id has no foreign key on purpose: removing an endpoint must never
-# make a group-commit batch fail; rows of a removed endpoint are deleted with it or pruned.
+# The durable outbox: one row per recorded event that endpoints may want, written in the
+# event's own transaction (the group commit) while any endpoint is enabled. The delivery
+# worker turns rows into webhook_deliveries (one per endpoint and type) and deletes them.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, nullable=False),
+    Column("dedup_key", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),  # events.kind
+    Column("openid", String(64), nullable=False),
+    Column("received_ms", BigInt, nullable=False),
+)
+
+# One row per (endpoint, message). endpoint_id has no foreign key on purpose: removing an
+# endpoint must never make a worker's transaction fail; its rows are deleted with it.
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,

@@ -133,8 +133,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             WorkerOptions.from_settings(settings),
             chores=[resume_reservations_chore(reservations)],
         )
-        webhook_dispatcher = WebhookDispatcher(  # webhooks: deliveries beside the worker
-            worker_engine,
+        webhook_dispatcher = WebhookDispatcher.for_database(  # webhooks: beside the worker
+            writer_url,
             AddressPolicy(settings.webhook_allow_http, settings.webhook_allow_private),
             DispatcherOptions(retention_seconds=settings.webhook_retention_days * 86400),
         )

@@ -73,7 +73,7 @@ def _secrets(row: object, now_s: int) -> tuple[str, ...]:
 
 
 def claim_due(engine: Engine, now_ms: int, limit: int, lease_ms: int) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries (oldest first) and fix their messages."""
+    """Lease up to ``limit`` due deliveries (longest due first) and fix their messages."""
     d, w = t.webhook_deliveries, t.webhook_endpoints
     earlier = aliased(d)
     blocked = exists().where(
@@ -105,7 +105,9 @@ def claim_due(engine: Engine, now_ms: int, limit: int, lease_ms: int) -> list[Cl
             w.c.enabled.is_(True),
             ~blocked,
         )
-        .order_by(d.c.id)
+        # Due order follows the (status, next_attempt_ms) index, so LIMIT stops early
+        # however long the backlog; per-openid order comes from ``blocked``, not from here.
+        .order_by(d.c.next_attempt_ms, d.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=d)
     )

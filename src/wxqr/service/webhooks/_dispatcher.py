@@ -18,14 +18,19 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine
 
+from wxqr.store.engines import make_writer_engine
+
 from ._addresses import AddressPolicy
 from ._claims import RETRY_SCHEDULE_SECONDS, Claimed, claim_due, prune, record_attempts
+from ._outbox import fan_out
 from ._sender import TIMEOUT_SECONDS, Attempt, send
 from ._signing import signed_headers
 
 __all__ = ["DispatcherOptions", "WebhookDispatcher"]
 
 log = logging.getLogger(__name__)
+
+_LANE_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,31 @@ class WebhookDispatcher:
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._own_engine = False
         self._last_prune = 0.0
         self.delivered = 0
         self.failed_attempts = 0
+
+    @classmethod
+    def for_database(
+        cls,
+        url: str,
+        policy: AddressPolicy,
+        options: DispatcherOptions | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> WebhookDispatcher:
+        """A dispatcher with an engine of its own (disposed by :meth:`stop`).
+
+        On SQLite its transactions take the write lock first (like the ingest writer's)
+        but commit with ``synchronous=NORMAL``: a lease or a "delivered" mark lost to a
+        power cut only means one more delivery of the same message, which at-least-once
+        allows, and the group commit does not wait behind an fsync of the worker's.
+        """
+        engine = make_writer_engine(url, synchronous="NORMAL")
+        dispatcher = cls(engine, policy, options, clock=clock)
+        dispatcher._own_engine = True
+        return dispatcher
 
     def start(self) -> None:
         if self._thread is None:
@@ -73,6 +100,8 @@ class WebhookDispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._own_engine:
+            self._engine.dispose()
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -81,44 +110,66 @@ class WebhookDispatcher:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        limits = httpx.Limits(
-            max_connections=self.options.concurrency,
-            max_keepalive_connections=self.options.concurrency,
-        )
-        async with httpx.AsyncClient(
-            timeout=self.options.timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,
-            limits=limits,
-        ) as client:
-            inflight: set[asyncio.Task[tuple[Claimed, Attempt]]] = set()
-            while not self._stop.is_set():
-                claimed = await self._claim(self.options.concurrency - len(inflight))
-                for item in claimed:
-                    inflight.add(asyncio.create_task(self._deliver(client, item)))
-                if inflight:
-                    _done, _ = await asyncio.wait(
-                        inflight,
-                        timeout=self.options.poll_seconds,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    await asyncio.sleep(0.005)  # let more finish: one transaction for all
-                else:
-                    await asyncio.sleep(self.options.poll_seconds)
-                done = {task for task in inflight if task.done()}
-                inflight -= done
-                await self._record([task.result() for task in done])
-                await self._maybe_prune()
-            if inflight:  # stopping: let the ones in flight finish, briefly
-                done, _pending = await asyncio.wait(inflight, timeout=2.0)
-                await self._record([task.result() for task in done])
+        # Several small connection pools ("lanes") rather than one big one: httpcore scans
+        # every connection of a pool for each request it assigns, so one pool of 256
+        # connections costs more CPU per delivery than the delivery itself.
+        lanes = [
+            httpx.AsyncClient(
+                timeout=self.options.timeout_seconds,
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(
+                    max_connections=_LANE_CONNECTIONS,
+                    max_keepalive_connections=_LANE_CONNECTIONS,
+                ),
+            )
+            for _ in range(max(1, self.options.concurrency // _LANE_CONNECTIONS))
+        ]
+        try:
+            await self._loop(lanes)
+        finally:
+            for lane in lanes:
+                await lane.aclose()
+
+    async def _loop(self, lanes: list[httpx.AsyncClient]) -> None:
+        inflight: set[asyncio.Task[tuple[Claimed, Attempt]]] = set()
+        turn = 0
+        while not self._stop.is_set():
+            claimed = await self._claim(self.options.concurrency - len(inflight))
+            for item in claimed:
+                turn += 1
+                lane = lanes[turn % len(lanes)]
+                inflight.add(asyncio.create_task(self._deliver(lane, item)))
+            if inflight:
+                _done, _ = await asyncio.wait(
+                    inflight,
+                    timeout=self.options.poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                await asyncio.sleep(0.005)  # let more finish: one transaction for all
+            else:
+                await asyncio.sleep(self.options.poll_seconds)
+            done = {task for task in inflight if task.done()}
+            inflight -= done
+            await self._record([task.result() for task in done])
+            await self._maybe_prune()
+        if inflight:  # stopping: let the ones in flight finish, briefly
+            done, _pending = await asyncio.wait(inflight, timeout=2.0)
+            await self._record([task.result() for task in done])
 
     async def _claim(self, room: int) -> list[Claimed]:
         if room <= 0:
             return []
         lease_ms = int(self.options.lease_seconds * 1000)
+
+        def fan_out_and_claim() -> list[Claimed]:
+            for _ in range(10):  # a backlog: most of it becomes deliveries before a claim
+                if fan_out(self._engine) < 2000:
+                    break
+            return claim_due(self._engine, self._now_ms(), room, lease_ms)
+
         try:
-            return await asyncio.to_thread(claim_due, self._engine, self._now_ms(), room, lease_ms)
+            return await asyncio.to_thread(fan_out_and_claim)
         except Exception:  # the database may be away for a while: keep going
             log.exception("claiming webhook deliveries failed")
             await asyncio.sleep(self.options.poll_seconds)

@@ -1,9 +1,13 @@
-"""Writing the outbox: delivery rows in the same transaction as the events they report.
+"""The outbox: one row per recorded event, written in the events' own transaction.
 
 :func:`enqueue_deliveries` is called by the group commit (``wxqr.service.ingest``) inside
-its transaction, so an event answered ``success`` to WeChat always has its delivery rows
-on disk — a crash loses both or neither. It costs one small SELECT of the enabled
-endpoints and one bulk INSERT per batch, and waits for no subscriber.
+its transaction, so an event answered ``success`` to WeChat always has its outbox row on
+disk — a crash loses both or neither. It costs one small SELECT (is any endpoint
+enabled?) and one bulk INSERT of narrow rows per batch, and waits for no subscriber.
+
+:func:`fan_out` (the delivery worker) turns outbox rows into deliveries — one per
+enabled endpoint and subscribed type — and deletes them, in one transaction and in
+outbox order, so one openid's deliveries keep the order of its events.
 """
 
 from __future__ import annotations
@@ -11,15 +15,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from wxqr.store import tables as t
 
 from ._types import DeliveryStatus, event_types_of_kind
 
-__all__ = ["OUTBOX_COLUMNS", "RecordedEvent", "enqueue_deliveries", "insert_deliveries"]
+__all__ = [
+    "OUTBOX_COLUMNS",
+    "RecordedEvent",
+    "delivery_rows",
+    "enqueue_deliveries",
+    "fan_out",
+    "insert_deliveries",
+]
 
-OUTBOX_COLUMNS = (
+OUTBOX_COLUMNS = ("account_id", "dedup_key", "kind", "openid", "received_ms")
+DELIVERY_COLUMNS = (
     "endpoint_id",
     "account_id",
     "event_type",
@@ -31,8 +43,16 @@ OUTBOX_COLUMNS = (
     "next_attempt_ms",
     "created_ms",
 )
-for _name in OUTBOX_COLUMNS:
-    assert _name in t.webhook_deliveries.c, f"webhook_deliveries.{_name} is missing"
+for _table, _names in (
+    (t.webhook_outbox, OUTBOX_COLUMNS),
+    (t.webhook_deliveries, DELIVERY_COLUMNS),
+):
+    for _name in _names:
+        assert _name in _table.c, f"{_table.name}.{_name} is missing"
+
+# The advisory lock class of fan-out (PostgreSQL), "wxqw" in ASCII: one fan-out at a time,
+# so deliveries are numbered in outbox order whatever the number of workers.
+_PG_FANOUT_LOCK = 0x77787177
 
 
 class RecordedEvent(Protocol):
@@ -50,7 +70,10 @@ class RecordedEvent(Protocol):
     def received_at(self) -> int: ...  # Unix ms
 
 
-def _subscriptions(conn: Connection) -> list[tuple[int, int | None, frozenset[str]]]:
+Subscription = tuple[int, int | None, frozenset[str]]
+
+
+def _subscriptions(conn: Connection) -> list[Subscription]:
     e = t.webhook_endpoints
     rows = conn.execute(
         select(e.c.id, e.c.account_id, e.c.event_types).where(e.c.enabled.is_(True))
@@ -58,52 +81,95 @@ def _subscriptions(conn: Connection) -> list[tuple[int, int | None, frozenset[st
     return [(row[0], row[1], frozenset(row[2] or ())) for row in rows]
 
 
+def _any_subscriber(conn: Connection) -> bool:
+    e = t.webhook_endpoints
+    return conn.execute(select(e.c.id).where(e.c.enabled.is_(True)).limit(1)).first() is not None
+
+
 def enqueue_deliveries(conn: Connection, events: Sequence[RecordedEvent]) -> int:
-    """Add a pending delivery for every (new event, subscribed enabled endpoint) pair,
-    in event order, inside the caller's transaction; return how many."""
-    if not any(event_types_of_kind(item.kind) for item in events):
+    """Add an outbox row for every new event some endpoint could want (while any endpoint
+    is enabled), in event order, inside the caller's transaction; return how many."""
+    wanted = [item for item in events if event_types_of_kind(item.kind)]
+    if not wanted or not _any_subscriber(conn):
         return 0
-    endpoints = _subscriptions(conn)
-    if not endpoints:
-        return 0
-    rows: list[tuple[Any, ...]] = []
+    rows = [
+        (item.account_id, item.dedup_key, item.kind, item.openid, item.received_at)
+        for item in wanted
+    ]
+    _insert(conn, t.webhook_outbox.name, OUTBOX_COLUMNS, rows)
+    return len(rows)
+
+
+def delivery_rows(
+    endpoints: Sequence[Subscription],
+    account_id: int,
+    kind: str,
+    dedup_key: str,
+    event_id: int | None,
+    openid: str,
+    at_ms: int,
+) -> list[tuple[Any, ...]]:
+    """The pending delivery rows (``DELIVERY_COLUMNS``) of one event."""
     pending = DeliveryStatus.PENDING.value
-    for item in events:
-        for event_type in event_types_of_kind(item.kind):
-            for endpoint_id, account_id, types in endpoints:
-                if event_type in types and account_id in (None, item.account_id):
-                    rows.append(
-                        (
-                            endpoint_id,
-                            item.account_id,
-                            event_type,
-                            item.dedup_key,
-                            None,
-                            item.openid,
-                            pending,
-                            0,
-                            item.received_at,
-                            item.received_at,
-                        )
-                    )
-    insert_deliveries(conn, rows)
+    return [
+        (endpoint_id, account_id, event_type, dedup_key, event_id, openid, pending, 0, at_ms, at_ms)
+        for event_type in event_types_of_kind(kind)
+        for endpoint_id, endpoint_account, types in endpoints
+        if event_type in types and endpoint_account in (None, account_id)
+    ]
+
+
+def fan_out(engine: Engine, limit: int = 2000) -> int:
+    """Turn up to ``limit`` outbox rows (oldest first) into deliveries; return how many
+    outbox rows were taken."""
+    o = t.webhook_outbox
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_FANOUT_LOCK})")
+        rows = conn.execute(select(o).order_by(o.c.id).limit(limit)).all()
+        if not rows:
+            return 0
+        endpoints = _subscriptions(conn)
+        deliveries = [
+            delivery
+            for row in rows
+            for delivery in delivery_rows(
+                endpoints,
+                row.account_id,
+                row.kind,
+                row.dedup_key,
+                None,
+                row.openid,
+                row.received_ms,
+            )
+        ]
+        insert_deliveries(conn, deliveries)
+        # By id: a row of another account's batch committed meanwhile inside the range
+        # was not read, and must stay for the next fan-out.
+        conn.execute(delete(o).where(o.c.id.in_([row.id for row in rows])))
     return len(rows)
 
 
 def insert_deliveries(conn: Connection, rows: Iterable[Sequence[Any]]) -> None:
-    """Bulk INSERT of ``OUTBOX_COLUMNS`` tuples as driver SQL (SQLite: one executemany;
-    PostgreSQL: one statement with a column array each), like the group commit's own rows."""
-    batch = [tuple(row) for row in rows]
+    """Bulk INSERT of ``DELIVERY_COLUMNS`` tuples."""
+    _insert(conn, t.webhook_deliveries.name, DELIVERY_COLUMNS, [tuple(row) for row in rows])
+
+
+def _insert(
+    conn: Connection, table_name: str, columns: Sequence[str], batch: list[tuple[Any, ...]]
+) -> None:
+    """Driver SQL like the group commit's own rows (SQLite: one executemany; PostgreSQL:
+    one statement with a column array each): no per-row parameter processing."""
     if not batch:
         return
-    table = t.webhook_deliveries
-    names = ", ".join(OUTBOX_COLUMNS)
+    table = t.metadata.tables[table_name]
+    names = ", ".join(columns)
     if conn.dialect.name != "postgresql":
-        marks = ", ".join("?" * len(OUTBOX_COLUMNS))
+        marks = ", ".join("?" * len(columns))
         conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch)  # noqa: S608
         return
     casts = ", ".join(
-        f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in OUTBOX_COLUMNS
+        f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in columns
     )
     conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts})",  # noqa: S608

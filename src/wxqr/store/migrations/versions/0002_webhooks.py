@@ -1,4 +1,4 @@
-"""Outbound webhooks: webhook_endpoints and the webhook_deliveries outbox.
+"""Outbound webhooks: webhook_endpoints, the webhook_outbox and webhook_deliveries.
 
 Revision ID: 0002
 Revises: 0001
@@ -48,6 +48,16 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "webhook_outbox",
+        sa.Column("id", _BIG, autoincrement=True, nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("dedup_key", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("openid", sa.String(length=64), nullable=False),
+        sa.Column("received_ms", _BIG, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_outbox")),
+    )
+    op.create_table(
         "webhook_deliveries",
         sa.Column("id", _BIG, autoincrement=True, nullable=False),
         sa.Column("endpoint_id", sa.Integer(), nullable=False),
@@ -89,6 +99,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_endpoint_id_openid_status"))
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_status_next_attempt_ms"))
     op.drop_table("webhook_deliveries")
+    op.drop_table("webhook_outbox")
     with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_endpoints_account_id"))
     op.drop_table("webhook_endpoints")
