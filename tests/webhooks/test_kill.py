@@ -14,6 +14,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -80,6 +81,28 @@ def wxqr_serve(database_url: str, port: int) -> Iterator[subprocess.Popen[bytes]
         process.wait(10)
 
 
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _gone(pids: set[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_sigkill_loses_no_delivery(database_url: str, engine: Engine, receiver: Receiver) -> None:
     receiver.delay = 0.02  # deliveries stay in flight for a moment
     service = WebhookService(engine, AddressPolicy(allow_http=True, allow_private=True))
@@ -118,8 +141,11 @@ def test_sigkill_loses_no_delivery(database_url: str, engine: Engine, receiver: 
                 thread.start()
             while answered["success"] < 150 or not receiver.snapshot():
                 time.sleep(0.01)
+            workers = _children(server.pid)  # the ingest writer and the delivery worker
+            assert len(workers) >= 2
             server.send_signal(signal.SIGKILL)  # pushes and deliveries in flight
             server.wait(10)
+            assert _gone(workers, 10)  # a killed server leaves no worker behind
             stop.set()
             for thread in threads:
                 thread.join()

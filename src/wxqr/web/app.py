@@ -32,7 +32,7 @@ from wxqr.heap import settle_heap
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
-from wxqr.service.webhooks import AddressPolicy, DispatcherOptions, WebhookDispatcher  # webhooks:
+from wxqr.service.webhooks import DeliveryWorker, delivery_worker  # webhooks:
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.settings import Settings
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     worker: JobWorker | None = None
     worker_engine: Engine | None = None
-    webhook_dispatcher: WebhookDispatcher | None = None  # webhooks:
+    webhook_dispatcher: DeliveryWorker | None = None  # webhooks:
     if settings.worker_enabled:
         worker_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
         reservations = CodeService(
@@ -133,11 +133,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             WorkerOptions.from_settings(settings),
             chores=[resume_reservations_chore(reservations)],
         )
-        webhook_dispatcher = WebhookDispatcher.for_database(  # webhooks: beside the worker
-            writer_url,
-            AddressPolicy(settings.webhook_allow_http, settings.webhook_allow_private),
-            DispatcherOptions(retention_seconds=settings.webhook_retention_days * 86400),
-        )
+        webhook_dispatcher = delivery_worker(writer_url, settings)  # webhooks: beside the worker
         wake = worker.wake
         ingest.writer.on_commit = lambda results: (
             wake() if any(r.inserted for r in results) else None

@@ -2,7 +2,8 @@
 
 The group commit writes delivery rows (:func:`enqueue_deliveries`) in the same transaction
 as the events, so nothing answered ``success`` to WeChat is lost to a subscriber; the
-:class:`WebhookDispatcher` (part of ``wxqr serve``'s worker) sends them with the Standard
+:class:`WebhookDispatcher` (part of ``wxqr serve``'s worker, in its own low-priority
+process: :class:`DeliveryProcess`) sends them with the Standard
 Webhooks signature, retries for about a day and keeps one openid's events in order.
 :class:`WebhookService` manages endpoints and deliveries. See docs/webhooks.md.
 """
@@ -12,7 +13,8 @@ from __future__ import annotations
 from ._addresses import AddressPolicy, BlockedAddress, Resolver, blocked_reason, check_url
 from ._claims import DISABLE_AFTER_SECONDS, RETRY_SCHEDULE_SECONDS
 from ._dispatcher import DispatcherOptions, WebhookDispatcher
-from ._outbox import enqueue_deliveries
+from ._outbox import enqueue_deliveries, fan_out
+from ._process import DeliveryProcess, DeliveryProcessConfig, DeliveryWorker, delivery_worker
 from ._sender import MAX_RESPONSE_BYTES, TIMEOUT_SECONDS
 from ._service import ROTATION_OVERLAP_SECONDS, WebhookService
 from ._signing import new_secret, sign, signed_headers
@@ -40,8 +42,11 @@ __all__ = [
     "BlockedAddress",
     "CreatedEndpoint",
     "Delivery",
+    "DeliveryProcess",
+    "DeliveryProcessConfig",
     "DeliveryStats",
     "DeliveryStatus",
+    "DeliveryWorker",
     "DispatcherOptions",
     "Endpoint",
     "Resolver",
@@ -49,7 +54,9 @@ __all__ = [
     "WebhookService",
     "blocked_reason",
     "check_url",
+    "delivery_worker",
     "enqueue_deliveries",
+    "fan_out",
     "new_secret",
     "sign",
     "signed_headers",
