@@ -46,6 +46,45 @@ class DispatcherOptions:
     retry_schedule: tuple[float, ...] = RETRY_SCHEDULE_SECONDS
 
 
+class _Lanes:
+    """Small connection pools ("lanes"), a few per endpoint host.
+
+    Several small pools rather than one big one: httpcore scans every connection of a
+    pool for each request it assigns, so one pool of 64 connections costs more CPU per
+    delivery than the delivery. Per host, because requests go to the checked IP address
+    (with the host's name as TLS server name): a pool keyed by address alone could reuse a
+    TLS connection verified for another host name on the same address.
+    """
+
+    def __init__(self, options: DispatcherOptions) -> None:
+        self._options = options
+        self._per_host = max(1, options.concurrency // _LANE_CONNECTIONS)
+        self._clients: dict[tuple[str, int], httpx.AsyncClient] = {}
+        self._turn = 0
+
+    def client_for(self, url: str) -> httpx.AsyncClient:
+        self._turn += 1
+        key = (httpx.URL(url).host, self._turn % self._per_host)
+        client = self._clients.get(key)
+        if client is None:
+            client = httpx.AsyncClient(
+                timeout=self._options.timeout_seconds,
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(
+                    max_connections=_LANE_CONNECTIONS,
+                    max_keepalive_connections=_LANE_CONNECTIONS,
+                ),
+            )
+            self._clients[key] = client
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
 class WebhookDispatcher:
     """Delivers the outbox in a daemon thread (:meth:`start`, :meth:`stop`)."""
 
@@ -110,36 +149,19 @@ class WebhookDispatcher:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        # Several small connection pools ("lanes") rather than one big one: httpcore scans
-        # every connection of a pool for each request it assigns, so one pool of 256
-        # connections costs more CPU per delivery than the delivery itself.
-        lanes = [
-            httpx.AsyncClient(
-                timeout=self.options.timeout_seconds,
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx.Limits(
-                    max_connections=_LANE_CONNECTIONS,
-                    max_keepalive_connections=_LANE_CONNECTIONS,
-                ),
-            )
-            for _ in range(max(1, self.options.concurrency // _LANE_CONNECTIONS))
-        ]
+        lanes = _Lanes(self.options)
         try:
             await self._loop(lanes)
         finally:
-            for lane in lanes:
-                await lane.aclose()
+            await lanes.aclose()
 
-    async def _loop(self, lanes: list[httpx.AsyncClient]) -> None:
+    async def _loop(self, lanes: _Lanes) -> None:
         inflight: set[asyncio.Task[tuple[Claimed, Attempt]]] = set()
-        turn = 0
         while not self._stop.is_set():
             claimed = await self._claim(self.options.concurrency - len(inflight))
             for item in claimed:
-                turn += 1
-                lane = lanes[turn % len(lanes)]
-                inflight.add(asyncio.create_task(self._deliver(lane, item)))
+                client = lanes.client_for(item.url)
+                inflight.add(asyncio.create_task(self._deliver(client, item)))
             if inflight:
                 _done, _ = await asyncio.wait(
                     inflight,

@@ -99,7 +99,7 @@ class Delivery:
 
     @property
     def lag_ms(self) -> int | None:
-        """Event to receipt (delivered) or event to now's last state (None if pending)."""
+        """From the event's receipt by wxqr to the endpoint's 2xx (None until delivered)."""
         return None if self.delivered_ms is None else self.delivered_ms - self.created_ms
 
 
