@@ -29,6 +29,7 @@ from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.webhooks import DeliveryWorker, delivery_worker
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.service.workspace import Workspace
@@ -67,6 +68,7 @@ class Runtime:
         worker: JobWorker | None = None,
         writer_engine: Engine | None = None,
         worker_engine: Engine | None = None,
+        webhook_dispatcher: DeliveryWorker | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -78,6 +80,8 @@ class Runtime:
         self.worker = worker
         self.writer_engine = writer_engine
         self.worker_engine = worker_engine
+        # The outbound webhooks' delivery worker (a child process), beside the job worker.
+        self.webhook_dispatcher = webhook_dispatcher
         self._owns_engine = owns_engine
         self._lock = threading.Lock()
         self._serving = False
@@ -133,6 +137,7 @@ class Runtime:
                 worker=parts.worker,
                 writer_engine=parts.writer_engine,
                 worker_engine=parts.worker_engine,
+                webhook_dispatcher=parts.webhook_dispatcher,
             )
             if sync_env_account:
                 runtime.sync_env_account()
@@ -173,6 +178,8 @@ class Runtime:
         await anyio.to_thread.run_sync(self.ingest.writer.start)
         if self.worker is not None:
             self.worker.start()
+        if self.webhook_dispatcher is not None:
+            self.webhook_dispatcher.start()
         with self._lock:
             self._serving = True
 
@@ -182,6 +189,8 @@ class Runtime:
             serving, self._serving = self._serving, False
         if not serving:
             return
+        if self.webhook_dispatcher is not None:
+            await anyio.to_thread.run_sync(self.webhook_dispatcher.stop)
         if self.worker is not None:
             await anyio.to_thread.run_sync(self.worker.stop)
         if self.ingest is not None:
@@ -194,6 +203,8 @@ class Runtime:
                 return
             self._closed = True
             self._serving = False
+        if self.webhook_dispatcher is not None:
+            self.webhook_dispatcher.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.ingest is not None:
@@ -224,6 +235,7 @@ class _ServingParts:
         self.worker: JobWorker | None = None
         self.writer_engine: Engine | None = None
         self.worker_engine: Engine | None = None
+        self.webhook_dispatcher: DeliveryWorker | None = None
 
     def dispose(self) -> None:
         for helper in (self.writer_engine, self.worker_engine):
@@ -283,5 +295,6 @@ def _build_serving_parts(
         clock=clock,
         chores=[resume_reservations_chore(reservations)],
     )
+    parts.webhook_dispatcher = delivery_worker(writer_url, settings)
     wake = worker.wake
     ingest.writer.on_commit = lambda results: wake() if any(r.inserted for r in results) else None

@@ -205,6 +205,11 @@ class Settings:
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
     # forwarded_allow_ips); empty = none, the client is the connecting address.
     trusted_proxies: tuple[str, ...] = ()
+    # webhooks: outbound webhooks (docs/webhooks.md): http and private addresses are for
+    # local development only; delivered rows are pruned after the retention.
+    webhook_allow_http: bool = False  # webhooks:
+    webhook_allow_private: bool = False  # webhooks:
+    webhook_retention_days: float = 7.0  # webhooks:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -245,4 +250,7 @@ class Settings:
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
             login_concurrency=_int(env, "WXQR_LOGIN_CONCURRENCY", 2, minimum=1),
             trusted_proxies=_trusted_proxies(env),
+            webhook_allow_http=_bool(env, "WXQR_WEBHOOK_ALLOW_HTTP", False),  # webhooks:
+            webhook_allow_private=_bool(env, "WXQR_WEBHOOK_ALLOW_PRIVATE", False),  # webhooks:
+            webhook_retention_days=_float(env, "WXQR_WEBHOOK_RETENTION_DAYS", 7.0),  # webhooks:
         )

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from tests.support.pushes import AES_KEY, APPID, TOKEN
 from tests.support.stack import Stack, make_workspace, running_stack
+from tests.support.webhook_receiver import Receiver, running_receiver
 from wxqr.emulator.testing import RunningEmulator, running_emulator
 from wxqr.protocol import EncryptMode
 from wxqr.service.accounts import Account, add_account
@@ -60,3 +61,10 @@ def make_client(database_url: str, engine: Engine) -> Iterator[Callable[..., Tes
     yield build
     for client in stack:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A business system's endpoint for outbound webhooks: an HTTP server on loopback."""
+    with running_receiver(Receiver()) as running:
+        yield running

@@ -43,6 +43,7 @@ from wxqr.cli import demo as _demo_cli  # noqa: E402
 from wxqr.cli import emulator as _emulator_cli  # noqa: E402
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import stats as _stats_cli  # noqa: E402
+from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
 app.add_typer(_db_cli.app, name="db")
 app.add_typer(_account_cli.app, name="account")
@@ -54,6 +55,7 @@ app.add_typer(_apikey_cli.app, name="apikey")
 app.add_typer(_admin_cli.app, name="admin")
 app.command("demo")(_demo_cli.demo)
 app.command("stats")(_stats_cli.stats_command)
+app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 
 
 def main() -> None:

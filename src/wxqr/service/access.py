@@ -17,6 +17,7 @@ so a method added to a service later cannot silently escape the scope.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -41,6 +42,8 @@ from wxqr.service.stats import (
     StatsService,
     Window,
 )
+from wxqr.service.webhooks import CreatedEndpoint, Delivery, Endpoint, WebhookService
+from wxqr.service.webhooks._service import ROTATION_OVERLAP_SECONDS
 
 __all__ = [
     "FULL_ACCESS",
@@ -355,3 +358,97 @@ class ScopedStatsService(StatsService):
     def orphan_scans(self, account_id: int, window: Window) -> list[OrphanScan]:
         self._check(account_id)
         return super().orphan_scans(account_id, window)
+
+
+class ScopedWebhookService(WebhookService):
+    """:class:`WebhookService` limited to an :class:`AccountAccess`.
+
+    A key sees the endpoints of its accounts; an endpoint for every account (no
+    ``account``) belongs to keys for every account alone, since it receives every
+    account's events. Endpoints out of sight are not found, as if they did not exist.
+    """
+
+    _access: AccountAccess
+
+    @classmethod
+    def over(cls, base: WebhookService, access: AccountAccess) -> Self:
+        return _narrowed(cls, base, access)
+
+    def _visible(self, account_id: int | None) -> bool:
+        if account_id is None:
+            return self._access.scope.all_accounts
+        return self._access.allows_id(account_id)
+
+    def _row(self, endpoint_id: int) -> Any:
+        row = super()._row(endpoint_id)
+        if not self._visible(row.account_id):
+            raise NotFoundError(f"no webhook endpoint {endpoint_id}", field="id")
+        return row
+
+    def create(
+        self,
+        url: str,
+        event_types: Sequence[str],
+        *,
+        account: str | None = None,
+        description: str | None = None,
+    ) -> CreatedEndpoint:
+        self._access.require_write()
+        if account is None or account == "":
+            if not self._access.scope.all_accounts:
+                raise ForbiddenError(
+                    "an endpoint for every account needs an API key for every account: "
+                    "name the account",
+                )
+        else:
+            self._access.check_account_id(self._access.resolve(account).id)
+        return super().create(url, event_types, account=account, description=description)
+
+    def list_endpoints(self) -> list[Endpoint]:
+        return [e for e in super().list_endpoints() if self._visible(e.account_id)]
+
+    def update(
+        self,
+        endpoint_id: int,
+        *,
+        url: str | None = None,
+        event_types: Sequence[str] | None = None,
+        enabled: bool | None = None,
+        description: str | None = None,
+    ) -> Endpoint:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().update(
+            endpoint_id,
+            url=url,
+            event_types=event_types,
+            enabled=enabled,
+            description=description,
+        )
+
+    def remove(self, endpoint_id: int) -> Endpoint:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().remove(endpoint_id)
+
+    def rotate_secret(
+        self, endpoint_id: int, *, overlap_seconds: int = ROTATION_OVERLAP_SECONDS
+    ) -> CreatedEndpoint:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().rotate_secret(endpoint_id, overlap_seconds=overlap_seconds)
+
+    def send_test(self, endpoint_id: int) -> Delivery:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().send_test(endpoint_id)
+
+    def retry(self, endpoint_id: int, delivery_id: int) -> Delivery:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().retry(endpoint_id, delivery_id)
+
+    def replay(self, endpoint_id: int, since: int, until: int | None = None) -> int:
+        self._row(endpoint_id)
+        self._access.require_write()
+        return super().replay(endpoint_id, since, until)

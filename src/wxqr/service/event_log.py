@@ -50,6 +50,7 @@ def read_events(
     since: int | None = None,
     until: int | None = None,
     orphan: bool | None = None,
+    scene: str | None = None,
 ) -> EventPage:
     """Events of the account in log order, after ``after_id``; times are Unix seconds."""
     if not 1 <= limit <= MAX_PAGE:
@@ -70,6 +71,8 @@ def read_events(
         query = query.where(events.c.create_time < until)
     if orphan is not None:
         query = query.where(events.c.orphan.is_(orphan))
+    if scene is not None:
+        query = query.where(events.c.scene == scene)
     query = query.order_by(events.c.id).limit(limit + 1)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()

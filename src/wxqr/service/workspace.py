@@ -23,6 +23,7 @@ from wxqr.service.access import (
     ScopedCodeImages,
     ScopedCodeService,
     ScopedStatsService,
+    ScopedWebhookService,
 )
 from wxqr.service.accounts import Account, get_account_by_id, list_accounts, resolve_account
 from wxqr.service.admin import AdminAuth
@@ -35,6 +36,7 @@ from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.stats import StatsService
+from wxqr.service.webhooks import WebhookService
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.settings import Settings
 
@@ -54,6 +56,7 @@ class Workspace:
     login_throttle: LoginThrottle
     login_gate: PasswordCheckGate
     stats: StatsService
+    webhooks: WebhookService
     clock: Callable[[], float]
     catalog: CatalogVersion
     # The scope this workspace is limited to (None: every account, read-write).
@@ -94,6 +97,7 @@ class Workspace:
             login_throttle=login_throttle_for(settings, engine, clock=clock),
             login_gate=PasswordCheckGate(settings.login_concurrency),
             stats=StatsService(engine, clock=clock),
+            webhooks=WebhookService.from_settings(engine, settings, clock=clock),
             clock=clock,
             catalog=catalog,
         )
@@ -116,6 +120,7 @@ class Workspace:
             codes=ScopedCodeService.over(self.codes, access),
             images=ScopedCodeImages.over(self.images, access),
             stats=ScopedStatsService.over(self.stats, access),
+            webhooks=ScopedWebhookService.over(self.webhooks, access),
         )
 
     def accounts(self) -> list[Account]:

@@ -246,3 +246,71 @@ access_tokens = Table(
     Column("fence", BigInt, nullable=False, server_default="0"),
     Column("updated_at", BigInt, nullable=False),
 )
+
+# Outbound webhooks (issue 15): the business systems' HTTPS endpoints and what they get.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # NULL = every account's events.
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("event_types", JSON, nullable=False),  # e.g. ["scan", "follow"]
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    # whsec_… signing secret; during a rotation the previous one signs too until
+    # previous_secret_until (Unix s).
+    Column("secret", String(128), nullable=False),
+    Column("previous_secret", String(128), nullable=True),
+    Column("previous_secret_until", BigInt, nullable=True),
+    # Why wxqr disabled it (410 Gone, failing for a day); NULL when enabled or disabled by hand.
+    Column("disabled_reason", String(200), nullable=True),
+    # Unix s of the first failure since the last success (NULL = healthy).
+    Column("failing_since", BigInt, nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+    Index(None, "account_id"),
+)
+
+# The durable outbox: one row per recorded event that endpoints may want, written in the
+# event's own transaction (the group commit) while any endpoint is enabled. The delivery
+# worker turns rows into webhook_deliveries (one per endpoint and type) and deletes them.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, nullable=False),
+    Column("dedup_key", String(40), nullable=False),
+    Column("kind", String(16), nullable=False),  # events.kind
+    Column("openid", String(64), nullable=False),
+    Column("received_ms", BigInt, nullable=False),
+)
+
+# One row per (endpoint, message). endpoint_id has no foreign key on purpose: removing an
+# endpoint must never make a worker's transaction fail; its rows are deleted with it.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInt, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Integer, nullable=False),
+    Column("account_id", Integer, nullable=True),
+    Column("event_type", String(40), nullable=False),
+    # The event it reports: events (account_id, dedup_key); NULL for ping.
+    Column("dedup_key", String(40), nullable=True),
+    Column("event_id", BigInt, nullable=True),
+    # Deliveries of one endpoint for one openid go in id order (NULL: no order).
+    Column("openid", String(64), nullable=True),
+    # Fixed at the first attempt: the same webhook-id and body on every repeat.
+    Column("message_id", String(80), nullable=True),
+    Column("body", Text, nullable=True),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_ms", BigInt, nullable=False),  # Unix ms
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_ms", BigInt, nullable=False),  # when the event was received, Unix ms
+    Column("delivered_ms", BigInt, nullable=True),
+    Index(None, "status", "next_attempt_ms"),
+    Index(None, "endpoint_id", "openid", "status"),
+    Index(None, "endpoint_id", "id"),
+)

@@ -133,6 +133,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.catalog = runtime.catalog
     app.state.worker = runtime.worker
+    app.state.webhook_dispatcher = runtime.webhook_dispatcher
     app.webhook = WebhookApp(
         ingest,
         app.serve_framework,

@@ -33,6 +33,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wxqr.service.webhooks._types import event_types_of_kind
+
 from ._catalog import SceneCatalog
 from ._followers import FollowerState, apply_event, follower_changes, state_from_row
 from ._jobs import JobPolicy, jobs_for
@@ -197,7 +199,13 @@ def record_batch(
         for item in new_items
         for kind, payload in jobs_for(item, info_of(item), policy)
     ]
-    write(conn, rows, inserts, updates, jobs, commit=commit)
+    # The outbound webhooks' outbox, in the events' own transaction (docs/webhooks.md).
+    outbox = [
+        (item.account_id, item.dedup_key, item.kind, item.openid, item.received_at)
+        for item in new_items
+        if event_types_of_kind(item.kind)
+    ]
+    write(conn, rows, inserts, updates, jobs, outbox, commit=commit)
 
     # 5. One result per item; a push repeated within the batch is inserted once.
     results: list[Recorded] = []

@@ -232,17 +232,25 @@ def prefetch(
     return stored, rows
 
 
+# The outbox keeps rows only while some outbound webhook endpoint is enabled.
+_ANY_ENDPOINT = f"EXISTS (SELECT 1 FROM {t.webhook_endpoints.name} WHERE enabled)"  # noqa: S608 - a table name
+OUTBOX_COLUMNS = ("account_id", "dedup_key", "kind", "openid", "received_ms")
+
+
 def write(
     conn: Connection,
     events: Sequence[Sequence[Any]],
     follower_inserts: Sequence[Sequence[Any]],
     follower_updates: Sequence[Sequence[Any]],
     jobs: Sequence[Sequence[Any]],
+    outbox: Sequence[Sequence[Any]] = (),
     *,
     commit: bool = False,
 ) -> None:
     """Insert the events, followers and jobs (JOB_COLUMNS, the payload as JSON text),
-    update the changed followers, and with ``commit`` end the transaction.
+    update the changed followers, add the outbound webhooks' outbox rows (OUTBOX_COLUMNS
+    of :mod:`wxqr.service.webhooks`; kept only while an endpoint is enabled, decided by
+    the INSERT itself so it costs no round trip), and with ``commit`` end the transaction.
 
     PostgreSQL: all of it, the COMMIT included, in one pipeline: one round trip. (The
     caller's ``Connection`` then commits a transaction the driver knows is finished,
@@ -254,6 +262,14 @@ def write(
         insert_rows(conn, t.followers, follower_columns, follower_inserts)
         update_followers(conn, follower_updates)
         insert_rows(conn, t.jobs, JOB_COLUMNS, jobs)
+        if outbox:
+            names = ", ".join(OUTBOX_COLUMNS)
+            marks = ", ".join("?" * len(OUTBOX_COLUMNS))
+            conn.exec_driver_sql(
+                f"INSERT INTO {t.webhook_outbox.name} ({names}) SELECT {marks} "
+                f"WHERE {_ANY_ENDPOINT}",
+                list(map(tuple, outbox)),
+            )
         return
     pg = _pg(conn)
     with pg.pipeline():
@@ -265,6 +281,9 @@ def write(
             if rows:
                 sql, params = _unnest_insert(conn, table, columns, rows, conflict)
                 pg.execute(sql, params)
+        if outbox:
+            sql, params = _unnest_insert(conn, t.webhook_outbox, OUTBOX_COLUMNS, outbox, ())
+            pg.execute(f"{sql} WHERE {_ANY_ENDPOINT}", params)
         if follower_updates:
             sets = ", ".join(f"{name} = %s" for name in (*FOLLOWER_STATE_COLUMNS, "updated_at"))
             sql = (

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from wxqr.web.api import accounts, channels, codes, events, stats
+from wxqr.web.api import webhooks as webhooks_api  # webhooks:
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
 from wxqr.web.api._problems import ProblemRoute, problem
@@ -25,6 +26,7 @@ router.include_router(docs_router)
 _data = APIRouter(dependencies=[Depends(require_api_key)], route_class=ProblemRoute)
 for _module in (accounts, channels, codes, stats, events):
     _data.include_router(_module.router)
+_data.include_router(webhooks_api.router)  # webhooks:
 router.include_router(_data)
 
 

@@ -51,6 +51,7 @@ def list_events(
     channel_id: int | None = None,
     openid: str | None = None,
     orphan: bool | None = None,
+    scene: Annotated[str | None, Query(max_length=64, description="Scans of this scene.")] = None,
     since: Annotated[int | None, Query(description="Unix seconds (create_time >= since).")] = None,
     until: Annotated[int | None, Query(description="Unix seconds (create_time < until).")] = None,
 ) -> EventPageOut:
@@ -66,6 +67,7 @@ def list_events(
         since=since,
         until=until,
         orphan=orphan,
+        scene=scene,
     )
     items = [
         EventOut(

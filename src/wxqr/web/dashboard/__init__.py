@@ -11,12 +11,14 @@ from fastapi.responses import RedirectResponse
 
 from wxqr.web.dashboard._pages import router as pages_router
 from wxqr.web.dashboard._static import router as static_router
+from wxqr.web.dashboard._webhooks import router as webhooks_router  # webhooks:
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(static_router)
 router.include_router(pages_router)
+router.include_router(webhooks_router)  # webhooks:
 
 
 @router.get("/", include_in_schema=False)
