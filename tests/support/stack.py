@@ -55,6 +55,9 @@ def make_settings(database_url: str, emulator: RunningEmulator) -> Settings:
         wechat_mp_base=emulator.base_url,
         push_max_age_seconds=0,
         worker_enabled=False,
+        # Outbound webhooks to loopback receivers (tests never send elsewhere).
+        webhook_allow_http=True,
+        webhook_allow_private=True,
     )
 
 

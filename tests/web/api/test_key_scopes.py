@@ -66,9 +66,22 @@ ROUTES = [
         for name in ("summary", "channels", "groups", "series", "top", "orphans", "export")
     ),
     Route("GET", "/api/v1/events", params={"account": "{appid}"}),
+    Route(
+        "POST",
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/{run}", "events": ["scan"], "account": "{appid}"},
+    ),
+    Route("GET", "/api/v1/webhooks/{webhook_id}"),
+    Route("PATCH", "/api/v1/webhooks/{webhook_id}", json={"description": "Stolen {run}"}),
+    Route("DELETE", "/api/v1/webhooks/{webhook_id}"),
+    Route("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"),
+    Route("POST", "/api/v1/webhooks/{webhook_id}/test"),
+    Route("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
+    Route("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"),
+    Route("POST", "/api/v1/webhooks/{webhook_id}/replay", params={"since": "2020-01-01"}),
 ]
 # Routes that name no object of an account: the scope filters what they list.
-LISTS = [Route("GET", "/api/v1/accounts")]
+LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]
 
 
 @dataclass
@@ -76,6 +89,8 @@ class World:
     stack: Stack
     channel_id: int
     code_id: int
+    webhook_id: int  # an outbound webhook endpoint of account A, with one delivery
+    delivery_id: int
     run: str  # unique to the test: its channel is "Poster <run>"
 
     @property
@@ -85,10 +100,14 @@ class World:
     def untouched(self) -> bool:
         channel = self.stack.ws.channels.get(self.channel_id)
         names = [c.name for c in self.stack.ws.channels.list_channels(self.stack.account.id)]
+        webhooks = self.stack.ws.webhooks
+        endpoint = webhooks.get(self.webhook_id)
         return (
             channel.name == self.name
             and channel.status == "active"
             and not any(self.run in n and n != self.name for n in names)
+            and endpoint.description == self.name
+            and not any(self.run in e.url for e in webhooks.list_endpoints())
         )
 
     def key(self, label: str, accounts: list[str] | None, read_only: bool = False) -> str:
@@ -102,11 +121,16 @@ class World:
             "appid": APPID,
             "channel_id": self.channel_id,
             "code_id": self.code_id,
+            "webhook_id": self.webhook_id,
+            "delivery_id": self.delivery_id,
             "run": self.run,
         }
         path = route.template.format(**values)
         params = {k: str(v).format(**values) for k, v in (route.params or {}).items()}
-        body = {k: str(v).format(**values) for k, v in (route.json or {}).items()}
+        body = {
+            k: v.format(**values) if isinstance(v, str) else v
+            for k, v in (route.json or {}).items()
+        }
         if route.csv is not None:
             return client.request(
                 route.method,
@@ -146,7 +170,12 @@ def world(scope_stack: Stack) -> World:
         )
     assert created.status_code == 201, created.text
     body = created.json()
-    return World(scope_stack, body["id"], body["code"]["id"], run)
+    webhooks = scope_stack.ws.webhooks
+    endpoint = webhooks.create(
+        "http://127.0.0.1:9/hook", ["scan"], account=APPID, description=f"Poster {run}"
+    ).endpoint
+    delivery = webhooks.send_test(endpoint.id)
+    return World(scope_stack, body["id"], body["code"]["id"], endpoint.id, delivery.id, run)
 
 
 def test_the_route_table_covers_every_data_route(scope_stack: Stack) -> None:
@@ -176,7 +205,7 @@ def test_a_key_of_this_account_reaches_the_same_route(world: World, route: Route
     own_key = world.key("a-only", [APPID])
     with world.stack.client(key=own_key) as client:
         response = world.send(client, route)
-    assert response.status_code in {200, 201}, (route, response.text)
+    assert response.status_code in {200, 201, 202, 204}, (route, response.text)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
@@ -192,6 +221,22 @@ def test_a_read_only_key_reads_and_is_forbidden_to_write(world: World, route: Ro
         assert world.untouched()
     else:
         assert response.status_code == 200, (route, response.text)
+
+
+def test_an_endpoint_for_every_account_is_for_keys_of_every_account(world: World) -> None:
+    everyone = world.stack.ws.webhooks.create("http://127.0.0.1:9/all", ["scan"]).endpoint
+    own_key = world.key("a-only-all", [APPID])
+    with world.stack.client(key=own_key) as client:
+        listed = client.get("/api/v1/webhooks").json()["items"]
+        assert everyone.id not in {item["id"] for item in listed}
+        assert world.webhook_id in {item["id"] for item in listed}
+        assert client.get(f"/api/v1/webhooks/{everyone.id}").status_code == 404
+        made = client.post(
+            "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["scan"]}
+        )
+    assert made.status_code == 403, made.text
+    with world.stack.client() as client:  # the full key sees it
+        assert client.get(f"/api/v1/webhooks/{everyone.id}").status_code == 200
 
 
 def test_a_read_only_key_is_forbidden_even_with_a_bad_body(world: World) -> None:
