@@ -109,13 +109,13 @@ def test_temporary_code_expires_by_the_clock(
     emu: RunningEmulator, http: httpx.Client, token: str
 ) -> None:
     data = create(http, token, temp(11, expire=60))
-    emu.advance(59)
+    emu.advance(50)  # real time passes too: leave a margin for a loaded machine
     assert (
         http.get("/cgi-bin/showqrcode", params={"ticket": data["ticket"]}).headers["content-type"]
         == "image/jpg"
     )
     assert emu.scan("o-before", ticket=data["ticket"]).outcome == "subscribe"
-    emu.advance(2)
+    emu.advance(11)
     expired = http.get("/cgi-bin/showqrcode", params={"ticket": data["ticket"]})
     assert expired.headers["content-type"].startswith("text/plain")
     result = emu.scan("o-after", ticket=data["ticket"])

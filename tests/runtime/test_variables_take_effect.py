@@ -22,6 +22,7 @@ from wxqr.cli.serve import uvicorn_options
 from wxqr.protocol import EncryptMode
 from wxqr.runtime import Runtime
 from wxqr.service.ingest._writer import GroupCommitWriter
+from wxqr.service.webhooks import DeliveryProcess
 from wxqr.settings import Settings
 from wxqr.wechat import TokenSource
 
@@ -181,7 +182,30 @@ CASES = [
         {"WXQR_TRUSTED_PROXIES": "10.0.0.1,192.168.0.0/16"},
         lambda rt: _trusts_forwarded_from(rt) == ["10.0.0.1", "192.168.0.0/16"],
     ),
+    Case(
+        ("WXQR_WEBHOOK_ALLOW_HTTP",),
+        {"WXQR_WEBHOOK_ALLOW_HTTP": "1"},
+        lambda rt: rt.workspace.webhooks.policy.allow_http,
+    ),
+    Case(
+        ("WXQR_WEBHOOK_ALLOW_PRIVATE",),
+        {"WXQR_WEBHOOK_ALLOW_PRIVATE": "1"},
+        lambda rt: rt.workspace.webhooks.policy.allow_private,
+    ),
+    Case(
+        ("WXQR_WEBHOOK_RETENTION_DAYS",),
+        {"WXQR_WEBHOOK_RETENTION_DAYS": "2", "WXQR_WORKER": "1"},
+        lambda rt: _webhook_retention_seconds(rt) == 2 * 86400,
+    ),
 ]
+
+
+def _webhook_retention_seconds(runtime: Runtime) -> float:
+    """The retention the serving runtime's delivery worker was given."""
+    dispatcher = runtime.webhook_dispatcher
+    assert dispatcher is not None
+    assert isinstance(dispatcher, DeliveryProcess)
+    return float(dispatcher._config.retention_seconds)
 
 
 def _password_checks_at_once(runtime: Runtime) -> int:

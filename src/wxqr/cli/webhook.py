@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from wxqr.cli._ws import FORMAT_OPTION, OutputFormat, console, emit_json, open_workspace
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 from wxqr.service.webhooks import (
     SUBSCRIBABLE_EVENT_TYPES,
     CreatedEndpoint,

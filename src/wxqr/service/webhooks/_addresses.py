@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 
 __all__ = [
     "MAX_URL_LENGTH",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from wxqr.service.channel_errors import InvalidInputError
+from wxqr.service.errors import InvalidInputError
 
 from ._addresses import AddressPolicy
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, Row, delete, func, insert, select, update
 
 from wxqr.service.accounts import get_account, get_account_by_id
-from wxqr.service.channel_errors import InvalidInputError, NotFoundError
+from wxqr.service.errors import InvalidInputError, NotFoundError
 from wxqr.store import tables as t
 
 from ._addresses import AddressPolicy, check_url

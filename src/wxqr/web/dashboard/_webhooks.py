@@ -14,10 +14,10 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from wxqr.service.channel_errors import NotFoundError, ServiceError
+from wxqr.service.errors import NotFoundError, ServiceError
 from wxqr.service.webhooks import SUBSCRIBABLE_EVENT_TYPES, WebhookService
 from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import WS
+from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._session import login_redirect, session_of
 from wxqr.web.dashboard._templates import page
 
