@@ -23,8 +23,7 @@ MiB = 1024 * 1024
 
 def _connect(stack: Stack) -> socket.socket:
     url = urlsplit(stack.base_url)
-    sock = socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10)
-    return sock
+    return socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=10)
 
 
 def _head(path: str, headers: dict[str, str], method: str = "POST") -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.routing import Match, Route
 
 from wxqr.web.api import _openapi, accounts, channels, codes, events, stats
 from wxqr.web.api._context import require_api_key
@@ -39,14 +38,23 @@ router.include_router(_data)
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the app's other routes answer on this path (none: an unknown path)."""
+    """The methods the API's OpenAPI document has for this path (none: an unknown path).
+
+    The document is the one list of the API's operations that does not depend on how
+    FastAPI stores included routers; its path templates are matched segment by segment.
+    """
+    document = request.app.openapi()
+    wanted = request.url.path.rstrip("/").split("/")
     allowed: set[str] = set()
-    for route in request.app.router.routes:
-        if not isinstance(route, Route) or route.endpoint is _unknown or not route.methods:
-            continue
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            allowed |= route.methods
+    for template, operations in document.get("paths", {}).items():
+        parts = template.split("/")
+        if len(parts) == len(wanted) and all(
+            part == seg or (part.startswith("{") and part.endswith("}") and seg)
+            for part, seg in zip(parts, wanted, strict=True)
+        ):
+            allowed |= {method.upper() for method in operations}
+    if "GET" in allowed:
+        allowed.add("HEAD")
     return sorted(allowed)
 
 
