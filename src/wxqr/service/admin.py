@@ -152,7 +152,8 @@ class AdminAuth:
             payload = _unb64(encoded).decode()
         except ValueError:
             return False
-        if not hmac.compare_digest(self._sign(payload), signature):
+        # Compared as bytes: a non-ASCII str would make compare_digest raise TypeError.
+        if not hmac.compare_digest(self._sign(payload).encode(), signature.encode()):
             return False
         parts = payload.split(".")
         if len(parts) != 4 or parts[0] != "v1":
@@ -161,11 +162,13 @@ class AdminAuth:
             expires = int(parts[2])
         except ValueError:
             return False
-        return expires > self._clock() and hmac.compare_digest(parts[3], self._fingerprint())
+        return expires > self._clock() and hmac.compare_digest(
+            parts[3].encode(), self._fingerprint().encode()
+        )
 
     def csrf_token(self, session: str) -> str:
         """The token forms of this session must send back (tied to the session)."""
         return self._sign("csrf:" + session)
 
     def csrf_valid(self, session: str, token: str) -> bool:
-        return hmac.compare_digest(self.csrf_token(session), token)
+        return hmac.compare_digest(self.csrf_token(session).encode(), token.encode())
