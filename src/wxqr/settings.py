@@ -166,6 +166,10 @@ class Settings:
     push_deadline_seconds: float = 4.0
     # Bodies larger than this are refused (413) before they are read whole.
     max_body_bytes: int = 64 * 1024
+    # Every other request body (REST API, dashboard forms) larger than this is refused
+    # with 413 while it streams in; the CSV import of channels has its own, larger bound.
+    api_max_body_bytes: int = 1024 * 1024
+    import_max_body_bytes: int = 10 * 1024 * 1024
     # At most this many pushes per group-commit transaction.
     batch_max: int = 1000
     # How long scene/account lookups stay cached in memory (other processes' edits).
@@ -228,6 +232,10 @@ class Settings:
             push_max_age_seconds=_float(env, "WXQR_PUSH_MAX_AGE_SECONDS", 600.0),
             push_deadline_seconds=_float(env, "WXQR_PUSH_DEADLINE_SECONDS", 4.0, minimum=0.05),
             max_body_bytes=_int(env, "WXQR_MAX_BODY_BYTES", 64 * 1024, minimum=1024),
+            api_max_body_bytes=_int(env, "WXQR_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            import_max_body_bytes=_int(
+                env, "WXQR_IMPORT_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024
+            ),
             batch_max=_int(env, "WXQR_BATCH_MAX", 1000, minimum=1),
             cache_ttl_seconds=_float(env, "WXQR_CACHE_TTL_SECONDS", 5.0),
             store_raw_xml=_bool(env, "WXQR_STORE_RAW_XML", True),

@@ -301,6 +301,28 @@ def test_webhook_limits_take_effect(
                 assert status == expected, env
 
 
+@pytest.mark.parametrize(
+    ("variable", "path", "content_type"),
+    [
+        ("WXQR_API_MAX_BODY_BYTES", "/api/v1/channels", "application/json"),
+        ("WXQR_IMPORT_MAX_BODY_BYTES", "/api/v1/channels/bulk", "text/csv"),
+    ],
+)
+def test_request_body_limits_take_effect(
+    sqlite_url: str, variable: str, path: str, content_type: str
+) -> None:
+    from wxqr.web.app import create_app
+
+    body = b"x" * 4096  # over the 2048 set below, far under either default
+    base = {**ENV_ACCOUNT, "WXQR_INGEST_WRITER": "thread", "WXQR_WORKER": "0"}
+    for env, refused in (({**base, variable: "2048"}, True), (base, False)):
+        with runtime_of(env, sqlite_url) as runtime, TestClient(create_app(runtime)) as client:
+            key = runtime.workspace.api_keys.create(f"k-{refused}").secret
+            headers = {"X-API-Key": key, "Content-Type": content_type}
+            status = client.post(path, content=body, headers=headers).status_code
+            assert (status == 413) is refused, (env, status)
+
+
 def test_gil_switch_interval_is_set_while_serving(sqlite_url: str) -> None:
     from wxqr.web.app import create_app
 
@@ -320,5 +342,6 @@ def test_the_table_covers_every_documented_variable() -> None:
     documented -= {"WXQR_TEST_POSTGRES_URL", "WXQR_TEST_REDIS_URL", "WXQR_SKIP_FRONTEND"}
     covered = {v for case in CASES for v in case.variables}
     covered |= {"WXQR_PUSH_MAX_AGE_SECONDS", "WXQR_MAX_BODY_BYTES", "WXQR_GIL_SWITCH_INTERVAL"}
+    covered |= {"WXQR_API_MAX_BODY_BYTES", "WXQR_IMPORT_MAX_BODY_BYTES"}
     assert documented - covered == set()
     assert "WXQR_WECHAT_TIMEOUT" in documented  # operations.md lists every variable

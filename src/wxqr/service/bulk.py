@@ -91,6 +91,13 @@ def _code_spec(row: dict[str, str], line: int) -> CodeSpec:
 
 def parse_channel_csv(text: str) -> list[BulkRow]:
     """Read and check every row; :class:`InvalidInputError` names the first bad line."""
+    try:
+        return _parse_channel_csv(text)
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte...
+        raise InvalidInputError(f"the CSV cannot be read: {exc}") from None
+
+
+def _parse_channel_csv(text: str) -> list[BulkRow]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "name" not in header:

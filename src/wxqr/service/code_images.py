@@ -167,9 +167,13 @@ class CodeImages:
         assert code.url is not None
         if spec.source is ImageSource.RENDER:
             options = spec.render_options()
-            if spec.format is ImageFormat.SVG:
-                return render_svg(code.url, options)
-            return render_png(code.url, options)
+            try:
+                if spec.format is ImageFormat.SVG:
+                    return render_svg(code.url, options)
+                return render_png(code.url, options)
+            except ValueError as exc:  # options this code cannot have: a size below its symbol
+                field = "size" if spec.size is not None else None
+                raise InvalidInputError(f"the image cannot be made: {exc}", field=field) from None
         account = get_account_by_id(self._engine, code.account_id)
         if account is None or code.ticket is None:  # pragma: no cover - cascades
             raise NotFoundError(f"code {code.id} has no ticket")

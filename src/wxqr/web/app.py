@@ -35,6 +35,7 @@ from wxqr._version import __version__
 from wxqr.heap import settle_heap
 from wxqr.runtime import Runtime
 from wxqr.settings import Settings
+from wxqr.web.request_bounds import RequestBounds
 from wxqr.web.webhook import Receive, Scope, Send, WebhookApp
 
 __all__ = ["OPTIONAL_ROUTERS", "WxqrApp", "create_app", "create_app_from_env", "create_serving_app"]
@@ -53,9 +54,13 @@ def _include_optional_routers(app: FastAPI) -> None:
             spec = None
         if spec is None:
             continue
-        router = getattr(importlib.import_module(name), "router", None)
+        module = importlib.import_module(name)
+        router = getattr(module, "router", None)
         if isinstance(router, APIRouter):
             app.include_router(router)
+            install = getattr(module, "install", None)
+            if callable(install):  # what the module adds to the app (e.g. its OpenAPI)
+                install(app)
         else:  # a package still being built, without its router yet
             log.debug("%s has no router; not included", name)
 
@@ -142,7 +147,25 @@ def create_app(
     )
     app.add_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     _include_optional_routers(app)
+    _bound_requests(app, settings)
     return app
+
+
+def _bound_requests(app: FastAPI, settings: Settings) -> None:
+    """Every request but the webhook's: bounded bodies, and the REST API's key checked
+    before its body is read (:mod:`wxqr.web.request_bounds`)."""
+    from wxqr.web.api import IMPORT_PATHS, PREFIX
+    from wxqr.web.api._guard import PUBLIC_PATHS, api_key_check
+
+    app.add_middleware(
+        RequestBounds,
+        max_body=settings.api_max_body_bytes,
+        import_max_body=settings.import_max_body_bytes,
+        import_paths=IMPORT_PATHS,
+        guarded_prefix=PREFIX,
+        public_paths=PUBLIC_PATHS,
+        key_check=api_key_check,
+    )
 
 
 def create_serving_app(source: Runtime | Settings) -> WxqrApp:

@@ -59,8 +59,14 @@ def channel_refs(
     return [_channel(row) for row in conn.execute(query.order_by(channels.c.id)).mappings()]
 
 
+#: Channel ids are 32-bit INTEGER columns: a larger number can be no channel's id.
+_MAX_ROW_ID = 2**31 - 1
+
+
 def channel_by_id(conn: Connection, account_id: int, channel_id: int) -> ChannelRef:
     """The account's channel with this id."""
+    if not 0 < channel_id <= _MAX_ROW_ID:  # PostgreSQL would fail on it: no such channel
+        raise UnknownChannel(f"no channel with id {channel_id} in this account")
     query = select(*_CHANNEL_COLUMNS).where(
         channels.c.account_id == account_id, channels.c.id == channel_id
     )
@@ -75,7 +81,7 @@ def resolve_channel(conn: Connection, account_id: int, ref: str) -> ChannelRef:
     text = ref.strip()
     base = select(*_CHANNEL_COLUMNS).where(channels.c.account_id == account_id)
     found = conn.execute(base.where(channels.c.name == text)).mappings().first()
-    if found is None and text.isdigit() and len(text) < 19:
+    if found is None and text.isdecimal() and len(text) < 11 and int(text) <= _MAX_ROW_ID:
         found = conn.execute(base.where(channels.c.id == int(text))).mappings().first()
     if found is None:
         raise UnknownChannel(f"no channel named or numbered {text!r} in this account")
@@ -95,6 +101,9 @@ def scope_channel_ids(
     selected: set[int] | None = None
     if channel_ids is not None:
         wanted = {int(channel_id) for channel_id in channel_ids}
+        beyond = sorted(i for i in wanted if not 0 < i <= _MAX_ROW_ID)
+        if beyond:
+            raise UnknownChannel(f"no channel with id {beyond[0]} in this account")
         if wanted:
             known_query = select(channels.c.id).where(
                 channels.c.account_id == account_id, channels.c.id.in_(sorted(wanted))

@@ -8,9 +8,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._errors import InvalidWindow
 
-__all__ = ["DEFAULT_TIMEZONE", "Window", "local_midnight", "unix_ceil", "zone"]
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "FIRST_DATE",
+    "LAST_DATE",
+    "Window",
+    "local_midnight",
+    "unix_ceil",
+    "zone",
+]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+#: The dates a window may cover: no scan is older than Unix time, and the day after the
+#: last one must still be a date.
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(9999, 12, 30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -64,6 +76,14 @@ class Window:
             raise InvalidWindow("from_dates takes dates, not datetimes")
         if date_from > date_to:
             raise InvalidWindow(f"from date {date_from} is after to date {date_to}")
+        for name, day in (("from", date_from), ("to", date_to)):
+            if not FIRST_DATE <= day <= LAST_DATE:
+                # Beyond these a local midnight has no Unix time (year 1, year 9999 + 1 day).
+                raise InvalidWindow(
+                    f"{name} date {day} is out of range: dates run from {FIRST_DATE} "
+                    f"to {LAST_DATE}",
+                    field=name,
+                )
         info = zone(tz)
         try:
             end_day = date_to + timedelta(days=1)

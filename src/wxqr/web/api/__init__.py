@@ -1,43 +1,87 @@
 """The REST API under ``/api/v1``: accounts, channels, codes, stats, events.
 
-Every data endpoint needs an API key (``X-API-Key`` or ``Authorization: Bearer``);
-errors are RFC 9457 problem documents. The OpenAPI document is ``/api/v1/openapi.json``
-and its docs page ``/api/v1/docs``. See docs/api.md.
+Every data endpoint needs an API key (``X-API-Key`` or ``Authorization: Bearer``), checked
+before the request's body is read (:mod:`wxqr.web.request_bounds`); errors are RFC 9457
+problem documents, declared as such in the OpenAPI document ``/api/v1/openapi.json``
+(docs page ``/api/v1/docs``). See docs/api.md.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from wxqr.web.api import accounts, channels, codes, events, stats
-from wxqr.web.api import webhooks as webhooks_api  # webhooks:
+from wxqr.web.api import _openapi, accounts, channels, codes, events, stats
+from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
-from wxqr.web.api._problems import ProblemRoute, problem
+from wxqr.web.api._problems import PROBLEM_RESPONSES, ProblemRoute, problem
 
-__all__ = ["PREFIX", "router"]
+__all__ = ["IMPORT_PATHS", "PREFIX", "install", "router"]
 
 PREFIX = "/api/v1"
+
+#: The paths whose bodies may be as large as ``WXQR_IMPORT_MAX_BODY_BYTES`` (CSV imports).
+IMPORT_PATHS = (f"{PREFIX}/channels/bulk",)
 
 router = APIRouter(prefix=PREFIX)
 router.include_router(docs_router)
 
-_data = APIRouter(dependencies=[Depends(require_api_key)], route_class=ProblemRoute)
+_data = APIRouter(
+    dependencies=[Depends(require_api_key)],
+    route_class=ProblemRoute,
+    responses=PROBLEM_RESPONSES,
+    generate_unique_id_function=_openapi.operation_id,
+)
 for _module in (accounts, channels, codes, stats, events):
     _data.include_router(_module.router)
-_data.include_router(webhooks_api.router)  # webhooks:
+_data.include_router(webhooks_api.router)
 router.include_router(_data)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the API's OpenAPI document has for this path (none: an unknown path).
+
+    The document is the one list of the API's operations that does not depend on how
+    FastAPI stores included routers; its path templates are matched segment by segment.
+    """
+    document = request.app.openapi()
+    wanted = request.url.path.rstrip("/").split("/")
+    allowed: set[str] = set()
+    for template, operations in document.get("paths", {}).items():
+        parts = template.split("/")
+        if len(parts) == len(wanted) and all(
+            part == seg or (part.startswith("{") and part.endswith("}") and seg)
+            for part, seg in zip(parts, wanted, strict=True)
+        ):
+            allowed |= {method.upper() for method in operations}
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return sorted(allowed)
+
+
 async def _unknown(request: Request, path: str) -> JSONResponse:
+    allowed = _allowed_methods(request)
+    if allowed:
+        return problem(
+            405,
+            f"{request.method} is not allowed on {request.url.path}: use {', '.join(allowed)}",
+            instance=request.url.path,
+            headers={"Allow": ", ".join(allowed)},
+        )
     return problem(404, f"no API endpoint {request.url.path}", instance=request.url.path)
 
 
-# Anything else under the prefix is a problem document too, not the app's plain 404.
+# Anything else under the prefix is a problem document too: 405 for a known path with
+# another method (OPTIONS included), 404 for an unknown path; never the app's plain JSON.
 router.add_api_route(
     "/{path:path}",
     _unknown,
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     include_in_schema=False,
 )
+
+
+def install(app: FastAPI) -> None:
+    """What the API adds to the app beyond its routes: its true OpenAPI document."""
+    _openapi.install(app)

@@ -10,7 +10,7 @@ the start-up lives in ``/static/swagger-init.js``, which reads the document's UR
 ``data-`` attribute), no framing (``frame-ancestors 'none'`` and ``X-Frame-Options``, against
 clickjacking of "Try it out" with a stored API key), and ``nosniff``. Styles come only from
 wxqr too (Swagger UI sets its inline styles through the DOM, which the policy allows);
-tests/api/test_docs_page.py renders the page in Chromium and finds no violation.
+tests/web/api/test_docs_page.py renders the page in Chromium and finds no violation.
 """
 
 from __future__ import annotations

@@ -15,10 +15,12 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from wxqr.service.bulk import BulkImportError
 from wxqr.service.errors import (
@@ -31,10 +33,13 @@ from wxqr.service.errors import (
     UnavailableError,
     UpstreamError,
 )
+from wxqr.web.request_bounds import BodyTooLarge
 
 __all__ = [
     "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
     "TYPE_BASE",
+    "ProblemDetails",
     "ProblemRoute",
     "problem",
     "problem_for",
@@ -58,6 +63,52 @@ _STATUS_SLUGS = {
     500: ("internal", "Internal error"),
     502: ("upstream", "WeChat call failed"),
     503: ("unavailable", "Unavailable"),
+}
+
+
+class ValidationIssue(BaseModel):
+    """One reason a request did not match the API (in a 422's ``errors``)."""
+
+    location: list[str] = Field(description='Where: e.g. ["query", "limit"], ["body", "name"].')
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An RFC 9457 problem document: the body of every error of the REST API."""
+
+    type: str = Field(description="A URL naming the kind of problem (docs/api.md).")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong with this request, for a person.")
+    instance: str | None = Field(default=None, description="The path of the request.")
+    field: str | None = Field(default=None, description="The input at fault, when one is.")
+    errors: list[ValidationIssue] | None = Field(
+        default=None, description="422 for a request not matching the API: every mismatch."
+    )
+    created: list[int] | None = Field(
+        default=None, description="CSV import stopped part way: the channels already made."
+    )
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}
+_DOCUMENTED = {
+    400: "The request cannot be read (e.g. a body that is not UTF-8 or a broken form)",
+    401: "No API key, or one that is unknown or revoked",
+    403: "The API key may not do this",
+    404: "No such account, channel, code or path",
+    409: "The change clashes with what is stored, or a WeChat limit is reached",
+    413: "The request body is larger than allowed",
+    422: "The request does not match the API, or its values cannot be used",
+    429: "Too many requests: try again later",
+    502: "WeChat could not be reached or refused the call",
+    503: "Something wxqr needs is unavailable: try again later",
+}
+
+#: The error responses every data operation declares (``responses=`` of the API's
+#: router): each an ``application/problem+json`` :class:`ProblemDetails`.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
+    for status, text in _DOCUMENTED.items()
 }
 
 _SERVICE_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
@@ -114,6 +165,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def problem_for(exc: Exception, request: Request) -> JSONResponse | None:
     """The problem response for ``exc``, or ``None`` for an unexpected error."""
     path = request.url.path
+    if isinstance(exc, BodyTooLarge):  # RequestBounds answers 413 itself
+        return problem(413, str(exc), instance=path)
     if isinstance(exc, BulkImportError):  # answered as what stopped it, with what was kept
         response = problem_for(exc.reason, request)
         if response is not None:
@@ -132,9 +185,12 @@ def problem_for(exc: Exception, request: Request) -> JSONResponse | None:
             instance=path,
             errors=_validation_errors(exc),
         )
-    if isinstance(exc, HTTPException):
+    if isinstance(exc, HTTPException):  # FastAPI's and Starlette's (body and form parsing)
         headers = dict(exc.headers) if exc.headers else None
-        return problem(exc.status_code, str(exc.detail), instance=path, headers=headers)
+        detail = str(exc.detail)
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            detail = "the request body is not UTF-8 text"
+        return problem(exc.status_code, detail, instance=path, headers=headers)
     return None
 
 

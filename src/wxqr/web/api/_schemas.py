@@ -41,7 +41,10 @@ class CodeIn(_In):
     scene_type: Literal["id", "str"] = "id"
     scene: int | str | None = None
     expire_seconds: int | None = Field(
-        default=None, description="Temporary codes only: 1..2592000 (default 30 days)."
+        default=None,
+        ge=1,
+        le=2_592_000,
+        description="Temporary codes only: 1..2592000 (default 30 days).",
     )
 
     def spec(self) -> CodeSpec:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
+from starlette.formparsers import MultiPartException
 
 from wxqr.service.bulk import import_channels, parse_channel_csv
 from wxqr.service.channels import UNSET, ChannelPatch, ChannelStatus, NewChannel, parse_reply
@@ -15,14 +16,13 @@ from wxqr.service.errors import InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
 from wxqr.web.api._images import image_response, image_spec
+from wxqr.web.api._params import INT64_MAX, ChannelIdPath
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import ChannelIn, ChannelOut, ChannelPatchIn, CodeIn, CodeOut
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/channels", tags=["channels"], route_class=ProblemRoute)
-
-MAX_CSV_BYTES = 2 * 1024 * 1024
 
 
 class ChannelPage(BaseModel):
@@ -48,7 +48,7 @@ def list_channels(
     tag: str | None = None,
     status: Literal["active", "archived"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> ChannelPage:
     acct = ws.account(account)
     found = ws.channels.list_channels(
@@ -102,7 +102,7 @@ def create_channel(body: ChannelIn, response: Response, ws: WS) -> ChannelOut:
         }
     },
 )
-async def bulk_create(
+async def import_channels_csv(
     request: Request,
     ws: WS,
     account: Annotated[str | None, Query()] = None,
@@ -127,30 +127,30 @@ async def bulk_create(
 
 
 async def _csv_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CSV_BYTES:
-        raise InvalidInputError(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
+    """The CSV, sent as the body (text/csv) or as the form field ``file``. Its size is
+    bounded while it streams in by :class:`wxqr.web.request_bounds.RequestBounds`
+    (``WXQR_IMPORT_MAX_BODY_BYTES``)."""
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if not content_type.startswith("multipart/form-data"):
+        return await request.body()
+    try:
         form = await request.form()
-        upload: Any = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInputError("send the CSV as the form field 'file'", field="file")
-        data = bytes(await upload.read(MAX_CSV_BYTES + 1))
-    else:
-        data = await request.body()
-    if len(data) > MAX_CSV_BYTES:
-        raise InvalidInputError(f"the CSV is larger than {MAX_CSV_BYTES} bytes")
-    return data
+    except (MultiPartException, ValueError, KeyError, AssertionError) as exc:
+        # A broken form (no boundary, cut short, bad headers) is the caller's error.
+        raise InvalidInputError(f"the multipart form cannot be read: {exc}") from None
+    upload: Any = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInputError("send the CSV as the form field 'file'", field="file")
+    return bytes(await upload.read())
 
 
 @router.get("/{channel_id}", response_model=ChannelOut, summary="One channel")
-def get_channel(channel_id: int, ws: WS) -> ChannelOut:
+def get_channel(channel_id: ChannelIdPath, ws: WS) -> ChannelOut:
     return _out(ws, channel_id)
 
 
 @router.patch("/{channel_id}", response_model=ChannelOut, summary="Change a channel")
-def patch_channel(channel_id: int, body: ChannelPatchIn, ws: WS) -> ChannelOut:
+def update_channel(channel_id: ChannelIdPath, body: ChannelPatchIn, ws: WS) -> ChannelOut:
     given = body.model_fields_set
     if "name" in given and body.name is None:
         raise InvalidInputError("a channel's name cannot be removed", field="name")
@@ -174,20 +174,22 @@ def patch_channel(channel_id: int, body: ChannelPatchIn, ws: WS) -> ChannelOut:
     description="Channels are archived, never erased: the event log keeps pointing at them "
     "and their codes keep counting. PATCH status=active brings one back.",
 )
-def archive_channel(channel_id: int, ws: WS) -> ChannelOut:
+def archive_channel(channel_id: ChannelIdPath, ws: WS) -> ChannelOut:
     ws.channels.archive(channel_id)
     return _out(ws, channel_id)
 
 
 @router.get("/{channel_id}/codes", response_model=list[CodeOut], summary="A channel's codes")
-def list_codes(channel_id: int, ws: WS) -> list[CodeOut]:
+def list_channel_codes(channel_id: ChannelIdPath, ws: WS) -> list[CodeOut]:
     ws.channels.get(channel_id)
     now = ws.clock()
     return [CodeOut.of(code, now) for code in ws.codes.codes_of(channel_id)]
 
 
 @router.post("/{channel_id}/codes", response_model=CodeOut, status_code=201, summary="Issue a code")
-def issue_code(channel_id: int, body: CodeIn, response: Response, ws: WS) -> CodeOut:
+def issue_channel_code(
+    channel_id: ChannelIdPath, body: CodeIn, response: Response, ws: WS
+) -> CodeOut:
     code = ws.codes.issue(channel_id, body.spec())
     response.headers["Location"] = f"/api/v1/codes/{code.id}"
     return CodeOut.of(code, ws.clock())
@@ -200,7 +202,7 @@ def issue_code(channel_id: int, body: CodeIn, response: Response, ws: WS) -> Cod
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "image/jpeg": {}}}},
 )
 def channel_image(
-    channel_id: int, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS
+    channel_id: ChannelIdPath, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS
 ) -> Response:
     ws.channels.get(channel_id)
     code = ws.codes.current_code(channel_id)

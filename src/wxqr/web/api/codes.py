@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import Field
 
 from wxqr.service.bulk import build_zip
 from wxqr.service.channels import ChannelStatus
 from wxqr.service.code_images import ImageFormat, ImageSpec
 from wxqr.web.api._context import WS
 from wxqr.web.api._images import image_response, image_spec
+from wxqr.web.api._params import INT32_MAX, CodeIdPath
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import CodeOut
 
@@ -31,7 +33,8 @@ def codes_zip(
     account: Annotated[str | None, Query()] = None,
     group: str | None = None,
     channel_id: Annotated[
-        list[int] | None, Query(description="Repeat for several channels.")
+        list[Annotated[int, Field(ge=1, le=INT32_MAX)]] | None,
+        Query(description="Repeat for several channels."),
     ] = None,
     status: Literal["active", "archived"] | None = "active",
     format: Literal["png", "svg"] = "png",
@@ -61,7 +64,7 @@ def codes_zip(
 
 
 @router.get("/{code_id}", response_model=CodeOut, summary="One code")
-def get_code(code_id: int, ws: WS) -> CodeOut:
+def get_code(code_id: CodeIdPath, ws: WS) -> CodeOut:
     return CodeOut.of(ws.codes.get(code_id), ws.clock())
 
 
@@ -71,6 +74,8 @@ def get_code(code_id: int, ws: WS) -> CodeOut:
     response_class=Response,
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "image/jpeg": {}}}},
 )
-def code_image(code_id: int, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS) -> Response:
+def code_image(
+    code_id: CodeIdPath, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS
+) -> Response:
     code = ws.codes.get(code_id)
     return image_response(ws.images.image(code, spec), f"code-{code.id}")

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from wxqr.service.event_log import read_events
 from wxqr.web.api._context import WS
+from wxqr.web.api._params import INT32_MAX, INT64_MAX, INT64_MIN
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import iso
 
@@ -45,15 +46,23 @@ def list_events(
     request: Request,
     ws: WS,
     account: Annotated[str | None, Query()] = None,
-    after_id: Annotated[int, Query(ge=0, description="Continue after this event id.")] = 0,
+    after_id: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="Continue after this event id.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     kind: Kind | None = None,
-    channel_id: int | None = None,
+    channel_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     openid: str | None = None,
     orphan: bool | None = None,
     scene: Annotated[str | None, Query(max_length=64, description="Scans of this scene.")] = None,
-    since: Annotated[int | None, Query(description="Unix seconds (create_time >= since).")] = None,
-    until: Annotated[int | None, Query(description="Unix seconds (create_time < until).")] = None,
+    since: Annotated[
+        int | None,
+        Query(ge=INT64_MIN, le=INT64_MAX, description="Unix seconds (create_time >= since)."),
+    ] = None,
+    until: Annotated[
+        int | None,
+        Query(ge=INT64_MIN, le=INT64_MAX, description="Unix seconds (create_time < until)."),
+    ] = None,
 ) -> EventPageOut:
     acct = ws.account(account)
     page = read_events(

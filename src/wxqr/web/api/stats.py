@@ -10,9 +10,10 @@ and files are built by :mod:`wxqr.service.stats.export`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from wxqr.service.stats import METRIC_NAMES, StatsQuery
 from wxqr.service.stats.export import XLSX, export_file
@@ -24,6 +25,11 @@ __all__ = ["router", "stats_query"]
 router = APIRouter(prefix="/stats", tags=["stats"], route_class=ProblemRoute)
 
 GranularityName = Literal["hour", "day", "week", "month"]
+MetricName = Literal[
+    "scans", "unique_scanners", "new_followers", "returning_followers", "unfollows", "net_followers"
+]
+if get_args(MetricName) != METRIC_NAMES:  # pragma: no cover - the service's names changed
+    raise RuntimeError("MetricName must list exactly wxqr.service.stats.METRIC_NAMES")
 
 
 def stats_query(
@@ -54,75 +60,200 @@ def stats_query(
 Scope = Annotated[StatsQuery, Depends(stats_query)]
 
 
-@router.get("/summary", summary="The six metrics over the window")
-def summary(query: Scope, ws: WS) -> dict[str, Any]:
-    return {**query.head(), "metrics": ws.stats.summary_of(query).as_dict()}
+class Metrics(BaseModel):
+    """The six metrics (docs/metrics.md)."""
+
+    scans: int
+    unique_scanners: int
+    new_followers: int
+    returning_followers: int
+    unfollows: int
+    net_followers: int
 
 
-@router.get("/channels", summary="The metrics of every channel")
-def per_channel(query: Scope, ws: WS) -> dict[str, Any]:
+class _Head(BaseModel):
+    """What the query was: put before every stats answer."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    account: str
+    date_from: str = Field(alias="from", description="First day (inclusive), ISO date.")
+    date_to: str = Field(alias="to", description="Last day (inclusive), ISO date.")
+    timezone: str
+    channel_ids: list[int] | None
+    group: str | None
+
+
+class SummaryOut(_Head):
+    metrics: Metrics
+
+
+class ChannelMetricsOut(BaseModel):
+    channel_id: int
+    name: str
+    group: str | None
+    status: str
+    metrics: Metrics
+
+
+class ChannelsOut(_Head):
+    items: list[ChannelMetricsOut]
+
+
+class GroupMetricsOut(BaseModel):
+    group: str | None
+    channels: int
+    metrics: Metrics
+
+
+class GroupsOut(_Head):
+    items: list[GroupMetricsOut]
+
+
+class SeriesPointOut(Metrics):
+    start: str
+    end: str
+
+
+class SeriesOut(_Head):
+    granularity: GranularityName
+    points: list[SeriesPointOut]
+
+
+class TopChannelOut(BaseModel):
+    channel_id: int
+    name: str
+    metrics: Metrics
+
+
+class TopOut(_Head):
+    by: MetricName
+    items: list[TopChannelOut]
+
+
+class OrphanOut(BaseModel):
+    scene: str
+    scans: int
+    unique_scanners: int
+    follows: int
+    first_seen: str
+    last_seen: str
+
+
+class OrphansOut(_Head):
+    items: list[OrphanOut]
+
+
+def _head(query: StatsQuery) -> dict[str, Any]:
+    return query.head()
+
+
+_MODEL_OPTIONS: dict[str, Any] = {"response_model_by_alias": True}
+
+
+@router.get(
+    "/summary",
+    response_model=SummaryOut,
+    summary="The six metrics over the window",
+    **_MODEL_OPTIONS,
+)
+def stats_summary(query: Scope, ws: WS) -> SummaryOut:
+    metrics = Metrics(**ws.stats.summary_of(query).as_dict())
+    return SummaryOut.model_validate({**_head(query), "metrics": metrics})
+
+
+@router.get(
+    "/channels",
+    response_model=ChannelsOut,
+    summary="The metrics of every channel",
+    **_MODEL_OPTIONS,
+)
+def stats_per_channel(query: Scope, ws: WS) -> ChannelsOut:
     items = [
-        {
-            "channel_id": row.channel.id,
-            "name": row.channel.name,
-            "group": row.channel.group,
-            "status": row.channel.status,
-            "metrics": row.metrics.as_dict(),
-        }
+        ChannelMetricsOut(
+            channel_id=row.channel.id,
+            name=row.channel.name,
+            group=row.channel.group,
+            status=str(row.channel.status),
+            metrics=Metrics(**row.metrics.as_dict()),
+        )
         for row in ws.stats.channels_of(query)
     ]
-    return {**query.head(), "items": items}
+    return ChannelsOut.model_validate({**_head(query), "items": items})
 
 
-@router.get("/groups", summary="The metrics of every channel group")
-def per_group(query: Scope, ws: WS) -> dict[str, Any]:
+@router.get(
+    "/groups",
+    response_model=GroupsOut,
+    summary="The metrics of every channel group",
+    **_MODEL_OPTIONS,
+)
+def stats_per_group(query: Scope, ws: WS) -> GroupsOut:
     items = [
-        {"group": row.group, "channels": row.channel_count, "metrics": row.metrics.as_dict()}
+        GroupMetricsOut(
+            group=row.group, channels=row.channel_count, metrics=Metrics(**row.metrics.as_dict())
+        )
         for row in ws.stats.groups_of(query)
     ]
-    return {**query.head(), "items": items}
+    return GroupsOut.model_validate({**_head(query), "items": items})
 
 
-@router.get("/series", summary="The metrics per hour, day, ISO week or month (zero-filled)")
-def series(query: Scope, ws: WS) -> dict[str, Any]:
-    return {
-        **query.head(),
-        "granularity": query.granularity.value,
-        "points": [
-            {"start": p.start.isoformat(), "end": p.end.isoformat(), **p.metrics.as_dict()}
-            for p in ws.stats.series_of(query)
-        ],
-    }
+@router.get(
+    "/series",
+    response_model=SeriesOut,
+    summary="The metrics per hour, day, ISO week or month (zero-filled)",
+    **_MODEL_OPTIONS,
+)
+def stats_series(query: Scope, ws: WS) -> SeriesOut:
+    points = [
+        SeriesPointOut(start=p.start.isoformat(), end=p.end.isoformat(), **p.metrics.as_dict())
+        for p in ws.stats.series_of(query)
+    ]
+    return SeriesOut.model_validate(
+        {**_head(query), "granularity": query.granularity.value, "points": points}
+    )
 
 
-@router.get("/top", summary="The channels with the highest value of one metric")
-def top(
+@router.get(
+    "/top",
+    response_model=TopOut,
+    summary="The channels with the highest value of one metric",
+    **_MODEL_OPTIONS,
+)
+def stats_top(
     query: Scope,
     ws: WS,
-    by: Annotated[str, Query(description="One of: " + ", ".join(METRIC_NAMES))] = "scans",
+    by: Annotated[MetricName, Query(description="The metric to rank by.")] = "scans",
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> dict[str, Any]:
+) -> TopOut:
     items = [
-        {"channel_id": r.channel.id, "name": r.channel.name, "metrics": r.metrics.as_dict()}
+        TopChannelOut(
+            channel_id=r.channel.id, name=r.channel.name, metrics=Metrics(**r.metrics.as_dict())
+        )
         for r in ws.stats.top_of(query, by=str(by), limit=limit)
     ]
-    return {**query.head(), "by": by, "items": items}
+    return TopOut.model_validate({**_head(query), "by": by, "items": items})
 
 
-@router.get("/orphans", summary="Scans of scenes wxqr did not know (orphan scans)")
-def orphans(query: Scope, ws: WS) -> dict[str, Any]:
+@router.get(
+    "/orphans",
+    response_model=OrphansOut,
+    summary="Scans of scenes wxqr did not know (orphan scans)",
+    **_MODEL_OPTIONS,
+)
+def stats_orphans(query: Scope, ws: WS) -> OrphansOut:
     items = [
-        {
-            "scene": r.scene,
-            "scans": r.scans,
-            "unique_scanners": r.unique_scanners,
-            "follows": r.follows,
-            "first_seen": r.first_seen.isoformat(),
-            "last_seen": r.last_seen.isoformat(),
-        }
+        OrphanOut(
+            scene=r.scene,
+            scans=r.scans,
+            unique_scanners=r.unique_scanners,
+            follows=r.follows,
+            first_seen=r.first_seen.isoformat(),
+            last_seen=r.last_seen.isoformat(),
+        )
         for r in ws.stats.orphans_of(query)
     ]
-    return {**query.head(), "items": items}
+    return OrphansOut.model_validate({**_head(query), "items": items})
 
 
 @router.get(
@@ -131,7 +262,7 @@ def orphans(query: Scope, ws: WS) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
 )
-def export(
+def stats_export(
     query: Scope,
     ws: WS,
     table: Literal["summary", "channels", "groups", "series", "orphans"] = "channels",

@@ -3,7 +3,8 @@
 Every dashboard route uses :class:`DashboardRoute`; a :class:`ServiceError` a handler
 lets through becomes the page ``base.html`` with the error's message and the status the
 REST API would answer (:func:`wxqr.web.api._problems.service_status`: unknown account
-or channel 404, invalid input 422, WeChat failures 502...), never a 500.
+or channel 404, invalid input 422, WeChat failures 502...), never a 500; parameters that
+do not validate (a bad date, a number out of range) are a 422 page too, not FastAPI's JSON.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from wxqr.service.errors import ServiceError
 from wxqr.web.api._problems import service_status
 from wxqr.web.dashboard._templates import page
 
-__all__ = ["DashboardRoute", "error_page"]
+__all__ = ["DashboardRoute", "error_page", "invalid_request_page"]
 
 
 def error_page(
@@ -28,6 +30,14 @@ def error_page(
     what was typed) or the bare page, with the status the REST API would answer."""
     status, _slug = service_status(exc)
     return page(request, template, status, error=exc.detail, **context)
+
+
+def invalid_request_page(request: Request, exc: RequestValidationError) -> Response:
+    """A 422 page for an address the dashboard cannot read (a date that is no date, a
+    number out of range, an unknown choice), naming the parts at fault."""
+    names = sorted({str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()})
+    detail = "This address holds a value the dashboard cannot use: " + ", ".join(names) + "."
+    return page(request, "base.html", 422, error=detail)
 
 
 class DashboardRoute(APIRoute):
@@ -41,5 +51,7 @@ class DashboardRoute(APIRoute):
                 return await original(request)
             except ServiceError as exc:
                 return error_page(request, exc)
+            except RequestValidationError as exc:
+                return invalid_request_page(request, exc)
 
         return handler

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from wxqr.service.accounts import Account, UnknownAccount
@@ -29,6 +29,7 @@ from wxqr.service.stats import Granularity
 from wxqr.service.stats.export import export_file
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import AdminWS as WS
+from wxqr.web.api._params import INT32_MAX
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._session import (
     clear_session,
@@ -47,6 +48,8 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=Das
 
 DateParam = Annotated[date | None, Query()]
 FromParam = Annotated[date | None, Query(alias="from")]
+# Channel ids are 32-bit database integers: a larger one would fail in the database.
+ChannelIdPath = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 def _pick_account(ws: Workspace, appid: str | None) -> Account | None:
@@ -272,7 +275,7 @@ def _create_channel(
 def channel_page(
     request: Request,
     ws: WS,
-    channel_id: int,
+    channel_id: ChannelIdPath,
     date_from: FromParam = None,
     to: DateParam = None,
 ) -> Response:
@@ -314,7 +317,7 @@ def channel_page(
 
 
 @router.post("/channels/{channel_id}/codes")
-async def issue_code(request: Request, ws: WS, channel_id: int) -> Response:
+async def issue_code(request: Request, ws: WS, channel_id: ChannelIdPath) -> Response:
     form = {key: str(value) for key, value in (await request.form()).items()}
     return await anyio.to_thread.run_sync(_issue_code, request, ws, channel_id, form)
 
@@ -334,13 +337,17 @@ def _issue_code(request: Request, ws: Workspace, channel_id: int, form: dict[str
 
 @router.get("/channels/{channel_id}/code.{fmt}")
 def code_image(
-    request: Request, ws: WS, channel_id: int, fmt: Literal["png", "svg"], download: bool = False
+    request: Request,
+    ws: WS,
+    channel_id: ChannelIdPath,
+    fmt: Literal["png", "svg"],
+    download: bool = False,
 ) -> Response:
     if session_of(request, ws) is None:
         return Response(status_code=401)
     code = ws.codes.current_code(channel_id)
     if code is None:
-        return Response("no code", status_code=404)
+        raise NotFoundError(f"channel {channel_id} has no code")
     image = ws.images.image(code, ImageSpec(format=ImageFormat(fmt), scale=12))
     name = f"{ws.channels.get(channel_id).name}.{image.extension}"
     disposition = "attachment" if download else "inline"
@@ -362,7 +369,7 @@ def export(
     table: Literal["channels", "groups", "series", "summary"] = "channels",
     format: Literal["csv", "xlsx"] = "csv",
     account: str | None = None,
-    channel_id: int | None = None,
+    channel_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     date_from: FromParam = None,
     to: DateParam = None,
 ) -> Response:
