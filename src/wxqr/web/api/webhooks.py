@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from wxqr.service.errors import InvalidInputError
@@ -23,10 +23,14 @@ from wxqr.service.webhooks import (
 )
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
+from wxqr.web.api._params import INT32_MAX, INT64_MAX
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import iso
 
 __all__ = ["parse_time", "router"]
+
+WebhookIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The endpoint's id.")]
+DeliveryIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="The delivery's id.")]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=ProblemRoute)
 
@@ -44,9 +48,11 @@ def _iso_ms(ms: int | None) -> str | None:
 def parse_time(raw: str, field: str) -> int:
     """Unix seconds, or an ISO 8601 time (UTC unless it says otherwise), as Unix seconds."""
     text = raw.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= 12:  # up to year 33658
         return int(text)
     try:
+        if len(text) > 64:
+            raise ValueError(text)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInputError(
@@ -200,12 +206,12 @@ def list_webhooks(ws: WS) -> WebhookList:
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="One endpoint")
-def get_webhook(webhook_id: int, ws: WS) -> WebhookOut:
+def get_webhook(webhook_id: WebhookIdPath, ws: WS) -> WebhookOut:
     return WebhookOut.of(_service(ws).get(webhook_id))
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, summary="Change an endpoint")
-def update_webhook(webhook_id: int, body: WebhookPatchIn, ws: WS) -> WebhookOut:
+def update_webhook(webhook_id: WebhookIdPath, body: WebhookPatchIn, ws: WS) -> WebhookOut:
     return WebhookOut.of(
         _service(ws).update(
             webhook_id,
@@ -218,7 +224,7 @@ def update_webhook(webhook_id: int, body: WebhookPatchIn, ws: WS) -> WebhookOut:
 
 
 @router.delete("/{webhook_id}", status_code=204, summary="Remove an endpoint")
-def delete_webhook(webhook_id: int, ws: WS) -> Response:
+def delete_webhook(webhook_id: WebhookIdPath, ws: WS) -> Response:
     _service(ws).remove(webhook_id)
     return Response(status_code=204)
 
@@ -228,14 +234,14 @@ def delete_webhook(webhook_id: int, ws: WS) -> Response:
     response_model=WebhookSecretOut,
     summary="A new signing secret (the old one signs too for 24 h)",
 )
-def rotate_secret(webhook_id: int, ws: WS) -> WebhookSecretOut:
+def rotate_secret(webhook_id: WebhookIdPath, ws: WS) -> WebhookSecretOut:
     return WebhookSecretOut.created(_service(ws).rotate_secret(webhook_id))
 
 
 @router.post(
     "/{webhook_id}/test", response_model=DeliveryOut, status_code=202, summary="Send a ping"
 )
-def test_webhook(webhook_id: int, ws: WS) -> DeliveryOut:
+def test_webhook(webhook_id: WebhookIdPath, ws: WS) -> DeliveryOut:
     return DeliveryOut.of(_service(ws).send_test(webhook_id))
 
 
@@ -243,11 +249,13 @@ def test_webhook(webhook_id: int, ws: WS) -> DeliveryOut:
     "/{webhook_id}/deliveries", response_model=DeliveryPage, summary="Deliveries, newest first"
 )
 def list_deliveries(
-    webhook_id: int,
+    webhook_id: WebhookIdPath,
     ws: WS,
     status: Literal["pending", "delivered", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="Continue below this id.")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=INT64_MAX, description="Continue below this id.")
+    ] = None,
 ) -> DeliveryPage:
     service = _service(ws)
     found = service.deliveries(
@@ -268,7 +276,7 @@ def list_deliveries(
     response_model=DeliveryOut,
     summary="Send a delivery again now",
 )
-def retry_delivery(webhook_id: int, delivery_id: int, ws: WS) -> DeliveryOut:
+def retry_delivery(webhook_id: WebhookIdPath, delivery_id: DeliveryIdPath, ws: WS) -> DeliveryOut:
     return DeliveryOut.of(_service(ws).retry(webhook_id, delivery_id))
 
 
@@ -279,7 +287,7 @@ def retry_delivery(webhook_id: int, delivery_id: int, ws: WS) -> DeliveryOut:
     summary="Send the events of a time range again",
 )
 def replay(
-    webhook_id: int,
+    webhook_id: WebhookIdPath,
     ws: WS,
     since: Annotated[str, Query(description="Unix seconds or ISO 8601 (event time).")],
     until: Annotated[str | None, Query(description="Unix seconds or ISO 8601; now.")] = None,
