@@ -14,6 +14,7 @@ environment or builds WeChat clients. See docs/adr/0004-composition-root.md.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from wxqr.service.accounts import sync_env_account
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.secrets_box import SecretBox, bind_secret_box
+from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
 from wxqr.service.workspace import Workspace
@@ -37,6 +40,8 @@ from wxqr.store.engines import make_writer_engine
 from wxqr.store.migrate import upgrade
 
 __all__ = ["Runtime"]
+
+_log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -50,7 +55,9 @@ class Runtime:
     * ``worker`` — the background job worker (serving runtimes with ``WXQR_WORKER``);
     * ``writer_engine`` — the group-commit writer's engine when it writes in this process
       (``WXQR_INGEST_WRITER=thread`` or an in-memory database), else None;
-    * ``worker_engine`` — the worker's engine (None without a worker).
+    * ``worker_engine`` — the worker's engine (None without a worker);
+    * ``secret_box`` — what stored secrets are encrypted with (``WXQR_SECRET_KEY``), bound
+      to every engine above.
     """
 
     def __init__(
@@ -65,6 +72,7 @@ class Runtime:
         worker: JobWorker | None = None,
         writer_engine: Engine | None = None,
         worker_engine: Engine | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -74,6 +82,10 @@ class Runtime:
         self.worker = worker
         self.writer_engine = writer_engine
         self.worker_engine = worker_engine
+        self.secret_box = secret_box or SecretBox(settings.secret_keys)
+        for bound in (engine, writer_engine, worker_engine):
+            if bound is not None:
+                bind_secret_box(bound, self.secret_box)
         self._owns_engine = owns_engine
         self._lock = threading.Lock()
         self._serving = False
@@ -98,14 +110,24 @@ class Runtime:
         worker; :meth:`start_serving` starts them. ``migrate``: bring the schema up to
         date first. ``sync_env_account``: store the ``WXQR_APPID`` account (added or
         updated), so the CLI sees it before ``wxqr serve`` ever ran.
+
+        A serving runtime first checks that every stored secret opens with
+        ``WXQR_SECRET_KEY`` (else :class:`~wxqr.service.secrets_box.SecretsUnreadable`: the
+        server must not start to fail on every push), and warns once when the variable is
+        not set (secrets are then stored in plaintext).
         """
         settings = settings or Settings.from_env()
         owns_engine = engine is None
         engine = engine or make_engine(settings.database_url)
         parts = _ServingParts()
         try:
+            # Bound before anything reads the store (the runtime binds its other engines).
+            box = SecretBox(settings.secret_keys)
+            bind_secret_box(engine, box)
             if migrate:
                 upgrade(engine)
+            if serve:
+                _check_secrets_for_serving(engine, box)
             clients = WeChatClients.from_settings(engine, settings)
             workspace = Workspace.open(
                 engine, settings, clients=clients, clock=clock, permanent_limit=permanent_limit
@@ -122,6 +144,7 @@ class Runtime:
                 worker=parts.worker,
                 writer_engine=parts.writer_engine,
                 worker_engine=parts.worker_engine,
+                secret_box=box,
             )
             if sync_env_account:
                 runtime.sync_env_account()
@@ -194,6 +217,15 @@ class Runtime:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _check_secrets_for_serving(engine: Engine, box: SecretBox) -> None:
+    check_stored_secrets(engine, box)
+    if not box.enabled:
+        _log.warning(
+            "WXQR_SECRET_KEY is not set: account secrets, access tokens and the session "
+            "secret are stored in plaintext (see docs/security.md, 'Secrets at rest')"
+        )
 
 
 class _ServingParts:

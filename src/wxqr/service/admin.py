@@ -2,7 +2,8 @@
 
 The password is stored in the ``settings`` table as an scrypt hash
 (``scrypt$n$r$p$salt$hash``). Sessions are stateless tokens signed with HMAC-SHA256 by a
-server secret kept in ``settings`` too (made on first use). A token carries a fingerprint
+server secret kept in ``settings`` too (made on first use; encrypted at rest with
+``WXQR_SECRET_KEY``, see :mod:`wxqr.service.secrets_box`). A token carries a fingerprint
 of the password hash, so setting a new password logs every session out.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.service.errors import InvalidInputError
+from wxqr.service.secrets_box import secret_box
 from wxqr.store.tables import settings
 
 __all__ = ["MIN_PASSWORD_LENGTH", "AdminAuth", "hash_password", "verify_password"]
@@ -102,7 +104,7 @@ class AdminAuth:
                     conn.execute(
                         insert(settings).values(
                             key=SECRET_KEY,
-                            value=secrets.token_hex(32),
+                            value=secret_box(self._engine).seal(secrets.token_hex(32)),
                             updated_at=int(self._clock()),
                         )
                     )
@@ -110,7 +112,8 @@ class AdminAuth:
                 pass
             found = self._read(SECRET_KEY)
             assert found is not None
-        return bytes.fromhex(found)
+        opened = secret_box(self._engine).open(found, what="the dashboard session secret")
+        return bytes.fromhex(opened)
 
     # -- password --------------------------------------------------------------------------
     def set_password(self, password: str) -> None:
