@@ -22,6 +22,7 @@ from wxqr.service.secrets_box import (
     SEALED_PREFIX,
     SecretBox,
     SecretsUnreadable,
+    bind_secret_box,
     new_secret_key,
     secret_box,
 )
@@ -112,9 +113,10 @@ def test_serving_refuses_to_start_on_secrets_it_cannot_read(
         Runtime.open(Settings.from_env(wrong), serve=True)
 
     # `wxqr serve`: one line saying what is wrong, exit status 1, no traceback.
-    for broken in (wrong, {k: v for k, v in wrong.items() if k != "WXQR_SECRET_KEY"}):
+    no_key = {k: v for k, v in wrong.items() if k != "WXQR_SECRET_KEY"}
+    for broken, workers in ((wrong, "1"), (no_key, "1"), (wrong, "2")):
         process = subprocess.run(
-            [*CLI, "serve", "--port", "0"],
+            [*CLI, "serve", "--port", "0", "--workers", workers],
             env={**os.environ, **broken},
             capture_output=True,
             text=True,
@@ -128,6 +130,53 @@ def test_serving_refuses_to_start_on_secrets_it_cannot_read(
         assert "WXQR_SECRET_KEY" in errors[0]
         assert account.appid in errors[0]
         assert account.secret not in process.stderr
+
+
+class _CountingBox(SecretBox):
+    """A real box that counts what it decrypts."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(keys)
+        self.opened = 0
+
+    def open(self, stored: str, *, what: str) -> str:
+        if self.is_sealed(stored):
+            self.opened += 1
+        return super().open(stored, what=what)
+
+
+def test_pushes_decrypt_nothing_the_account_cache_holds(
+    sqlite_url: str, emulator: RunningEmulator, account: EmulatorAccount
+) -> None:
+    key = new_secret_key()
+    env = {
+        **_env(sqlite_url, emulator, account),
+        "WXQR_SECRET_KEY": key,
+        "WXQR_CACHE_TTL_SECONDS": "300",
+    }
+    app = create_app(Settings.from_env(env))
+    with TestClient(app) as client:
+        runtime: Runtime = app.state.runtime
+        counting = _CountingBox([key])
+        for engine in (runtime.engine, runtime.writer_engine):
+            assert engine is not None
+            bind_secret_box(engine, counting)
+
+        def push(n: int) -> int:
+            now = int(time.time())
+            sealed = seal_push(p.scan(f"o-hot-{n}", "7", now), account.keys, timestamp=now)
+            return client.post(
+                f"/wechat/{account.appid}", params=sealed.query.to_params(), content=sealed.body
+            ).status_code
+
+        # Warming up loads the account (again once its original id is learnt).
+        assert [push(n) for n in range(3)] == [200] * 3
+        warm = counting.opened
+        assert 0 < warm <= 6
+        assert [push(n) for n in range(3, 40)] == [200] * 37
+        assert counting.opened == warm  # no push decrypted anything
+        runtime.workspace.account(account.appid)  # a read outside the cache does decrypt
+        assert counting.opened == warm + 3
 
 
 def test_serving_without_a_key_warns_once(
