@@ -258,7 +258,7 @@ def test_longest_secrets_fit_their_columns_encrypted(engine: Engine) -> None:
         engine,
         appid=APPID,
         token="t" * 128,
-        app_secret="s" * 128,
+        app_secret="s" * 256,
         aes_key=AES_KEY,
         encrypt_mode=EncryptMode.COMPATIBLE,
     )

@@ -45,7 +45,7 @@ __all__ = [
 
 _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
-_APP_SECRET = re.compile(r"^[\x21-\x7e]{1,128}$")
+_APP_SECRET = re.compile(r"^[\x21-\x7e]{1,256}$")
 
 
 class AccountError(InvalidInputError, ValueError):
@@ -162,7 +162,7 @@ def _validate(
     if app_secret is not None and (
         not _APP_SECRET.match(app_secret) or app_secret.startswith(SEALED_PREFIX)
     ):
-        raise AccountError("app secret must be 1..128 printable ASCII characters without spaces")
+        raise AccountError("app secret must be 1..256 printable ASCII characters without spaces")
     try:
         AccountKeys(appid, token, aes_key, mode)
     except (ProtocolError, ValueError) as exc:
