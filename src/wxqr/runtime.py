@@ -14,6 +14,7 @@ environment or builds WeChat clients. See docs/adr/0004-composition-root.md.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.chores import resume_reservations_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.secrets_box import SecretBox, bind_secret_box
+from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.service.webhooks import DeliveryWorker, delivery_worker
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
@@ -39,6 +42,8 @@ from wxqr.store.engines import make_writer_engine
 from wxqr.store.migrate import current_revision, head_revision, upgrade
 
 __all__ = ["Runtime"]
+
+_log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -52,7 +57,9 @@ class Runtime:
     * ``worker`` — the background job worker (serving runtimes with ``WXQR_WORKER``);
     * ``writer_engine`` — the group-commit writer's engine when it writes in this process
       (``WXQR_INGEST_WRITER=thread`` or an in-memory database), else None;
-    * ``worker_engine`` — the worker's engine (None without a worker).
+    * ``worker_engine`` — the worker's engine (None without a worker);
+    * ``secret_box`` — what stored secrets are encrypted with (``WXQR_SECRET_KEY``), bound
+      to every engine above.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class Runtime:
         writer_engine: Engine | None = None,
         worker_engine: Engine | None = None,
         webhook_dispatcher: DeliveryWorker | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -82,6 +90,10 @@ class Runtime:
         self.worker_engine = worker_engine
         # The outbound webhooks' delivery worker (a child process), beside the job worker.
         self.webhook_dispatcher = webhook_dispatcher
+        self.secret_box = secret_box or SecretBox(settings.secret_keys)
+        for bound in (engine, writer_engine, worker_engine):
+            if bound is not None:
+                bind_secret_box(bound, self.secret_box)
         self._owns_engine = owns_engine
         self._lock = threading.Lock()
         self._serving = False
@@ -106,14 +118,24 @@ class Runtime:
         worker; :meth:`start_serving` starts them. ``migrate``: bring the schema up to
         date first. ``sync_env_account``: store the ``WXQR_APPID`` account (added or
         updated), so the CLI sees it before ``wxqr serve`` ever ran.
+
+        A serving runtime first checks that every stored secret opens with
+        ``WXQR_SECRET_KEY`` (else :class:`~wxqr.service.secrets_box.SecretsUnreadable`: the
+        server must not start to fail on every push), and warns once when the variable is
+        not set (secrets are then stored in plaintext).
         """
         settings = settings or Settings.from_env()
         owns_engine = engine is None
         engine = engine or make_engine(settings.database_url)
         parts = _ServingParts()
         try:
+            # Bound before anything reads the store (the runtime binds its other engines).
+            box = SecretBox(settings.secret_keys)
+            bind_secret_box(engine, box)
             if migrate:
                 upgrade(engine)
+            if serve:
+                _check_secrets_for_serving(engine, box)
             clients = WeChatClients.from_settings(engine, settings)
             catalog = CatalogVersion()
             workspace = Workspace.open(
@@ -138,6 +160,7 @@ class Runtime:
                 writer_engine=parts.writer_engine,
                 worker_engine=parts.worker_engine,
                 webhook_dispatcher=parts.webhook_dispatcher,
+                secret_box=box,
             )
             if sync_env_account:
                 runtime.sync_env_account()
@@ -225,6 +248,15 @@ class Runtime:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _check_secrets_for_serving(engine: Engine, box: SecretBox) -> None:
+    check_stored_secrets(engine, box)
+    if not box.enabled:
+        _log.warning(
+            "WXQR_SECRET_KEY is not set: account secrets, access tokens and the session "
+            "secret are stored in plaintext (see docs/security.md, 'Secrets at rest')"
+        )
 
 
 class _ServingParts:

@@ -7,12 +7,15 @@ variable cannot be read by one part and missed by another.
 
 Every field has a default that works on a laptop: a SQLite file in the working directory,
 no account until one is configured (by ``WXQR_APPID``… or ``wxqr account add``).
-Secrets (app secret, token, AES key) are held with hidden reprs and never logged.
+Secrets (app secret, token, AES key, the ``WXQR_SECRET_KEY`` keys) are held with hidden
+reprs and never logged.
 This module imports neither the store nor the WeChat client (it only checks values).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -153,6 +156,28 @@ def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
     )
 
 
+def _secret_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``WXQR_SECRET_KEY``: comma-separated Fernet keys, the one that encrypts first."""
+    raw = env.get("WXQR_SECRET_KEY", "").strip()
+    if not raw:
+        return ()
+    keys = tuple(part.strip() for part in raw.split(","))
+    for number, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+        except (binascii.Error, UnicodeError, ValueError):
+            valid = False
+        if not valid:
+            # Never quote the value: it is (or is meant to be) a key.
+            raise SettingsError(
+                f"WXQR_SECRET_KEY: key {number} of {len(keys)} is not a key (each must be 32 "
+                "url-safe base64-encoded bytes, as `wxqr db new-secret-key` prints)"
+            )
+    if len(set(keys)) != len(keys):
+        raise SettingsError("WXQR_SECRET_KEY lists the same key twice")
+    return keys
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ``wxqr serve`` and the services need to know about the install."""
@@ -214,6 +239,9 @@ class Settings:
     webhook_allow_http: bool = False  # webhooks:
     webhook_allow_private: bool = False  # webhooks:
     webhook_retention_days: float = 7.0  # webhooks:
+    # Keys that encrypt stored secrets (WXQR_SECRET_KEY, the first encrypts, all decrypt);
+    # empty: secrets are stored in plaintext. See wxqr.service.secrets_box.
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -261,4 +289,5 @@ class Settings:
             webhook_allow_http=_bool(env, "WXQR_WEBHOOK_ALLOW_HTTP", False),  # webhooks:
             webhook_allow_private=_bool(env, "WXQR_WEBHOOK_ALLOW_PRIVATE", False),  # webhooks:
             webhook_retention_days=_float(env, "WXQR_WEBHOOK_RETENTION_DAYS", 7.0),  # webhooks:
+            secret_keys=_secret_keys(env),
         )

@@ -22,6 +22,7 @@ from wxqr.cli.serve import uvicorn_options
 from wxqr.protocol import EncryptMode
 from wxqr.runtime import Runtime
 from wxqr.service.ingest._writer import GroupCommitWriter
+from wxqr.service.secrets_box import new_secret_key
 from wxqr.service.webhooks import DeliveryProcess
 from wxqr.settings import Settings
 from wxqr.wechat import TokenSource
@@ -29,6 +30,7 @@ from wxqr.wechat import TokenSource
 ROOT = Path(__file__).resolve().parents[2]
 APPID = "wx2222222222222222"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+SECRET_KEY = new_secret_key()
 ENV_ACCOUNT = {"WXQR_APPID": APPID, "WXQR_TOKEN": "tok-env", "WXQR_APP_SECRET": "sec-env"}
 
 
@@ -168,6 +170,14 @@ CASES = [
         ),
     ),
     Case(
+        ("WXQR_SECRET_KEY",),
+        {**ENV_ACCOUNT, "WXQR_SECRET_KEY": SECRET_KEY},
+        lambda rt: (
+            _stored_app_secret(rt).startswith("enc:v1:")
+            and rt.workspace.account(APPID).app_secret == "sec-env"
+        ),
+    ),
+    Case(
         ("WXQR_LOGIN_MAX_FAILURES", "WXQR_LOGIN_WINDOW_SECONDS"),
         {"WXQR_LOGIN_MAX_FAILURES": "2", "WXQR_LOGIN_WINDOW_SECONDS": "60"},
         lambda rt: _throttled_after(rt) == 2 and 0 < _retry_after(rt) <= 60,
@@ -222,6 +232,13 @@ def _trusts_forwarded_from(runtime: Runtime) -> object:
     """The proxies ``wxqr serve`` tells uvicorn to believe X-Forwarded-For from."""
     options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
     return options["forwarded_allow_ips"]
+
+
+def _stored_app_secret(runtime: Runtime) -> str:
+    """The account's app secret as the database holds it."""
+    with runtime.engine.connect() as conn:
+        stored = conn.execute(text("SELECT app_secret FROM accounts")).scalar_one()
+    return str(stored)
 
 
 def _throttled_after(runtime: Runtime) -> int:

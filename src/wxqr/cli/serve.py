@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from wxqr.cli._ws import load_settings, open_runtime
+from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.settings import Settings
 
 __all__ = ["serve", "uvicorn_options"]
@@ -47,9 +48,10 @@ def serve(
     options = uvicorn_options(settings, host=host, port=port, log_level=log_level)
     if workers > 1:
         # Migrate (and store the environment's account) once, here; every worker process
-        # then opens its own serving runtime (create_app_from_env).
-        with open_runtime(migrate=True):
-            pass
+        # then opens its own serving runtime (create_app_from_env). Secrets no key opens
+        # stop the command here with one line, not each worker with a traceback.
+        with open_runtime(migrate=True) as runtime:
+            check_stored_secrets(runtime.engine, runtime.secret_box)
         uvicorn.run("wxqr.web.app:create_app_from_env", factory=True, workers=workers, **options)
         return
     from wxqr.web.app import create_serving_app

@@ -2,7 +2,10 @@
 
 An :class:`Account` carries its secrets (token, app secret, AES key) in fields hidden
 from ``repr``; :meth:`Account.info` is the public view (no secrets at all) that the API,
-the dashboard and the CLI show.
+the dashboard and the CLI show. The secrets are stored through the engine's
+:class:`~wxqr.service.secrets_box.SecretBox` (encrypted when ``WXQR_SECRET_KEY`` is set):
+an :class:`Account` always holds them decrypted, so its readers (the webhook's account
+cache among them) never decrypt.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from wxqr.protocol import AccountKeys, EncryptMode, ProtocolError, Reply
 from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.replies import parse_reply_spec, reply_spec
+from wxqr.service.secrets_box import SEALED_PREFIX, SecretBox, secret_box
 from wxqr.settings import EnvAccount
 from wxqr.store import tables as t
 
@@ -42,6 +46,7 @@ __all__ = [
 
 _APPID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,128}$")
+_APP_SECRET = re.compile(r"^[\x21-\x7e]{1,256}$")
 
 
 class AccountError(InvalidInputError, ValueError):
@@ -125,8 +130,9 @@ class Account:
         )
 
 
-def _from_row(row: RowMapping) -> Account:
+def _from_row(row: RowMapping, box: SecretBox) -> Account:
     raw_reply = row["default_subscribe_reply"]
+    appid = row["appid"]
     return Account(
         id=row["id"],
         appid=row["appid"],
@@ -136,19 +142,28 @@ def _from_row(row: RowMapping) -> Account:
         timezone=row["timezone"],
         default_subscribe_reply=parse_reply_spec(raw_reply) if raw_reply is not None else None,
         created_at=row["created_at"],
-        token=row["token"],
-        app_secret=row["app_secret"],
-        aes_key=row["aes_key"],
+        token=box.open(row["token"], what=f"the token of account {appid}"),
+        app_secret=box.open_optional(row["app_secret"], what=f"the app secret of {appid}"),
+        aes_key=box.open_optional(row["aes_key"], what=f"the AES key of account {appid}"),
     )
 
 
 def _validate(
-    appid: str, token: str, aes_key: str | None, mode: EncryptMode, timezone: str
+    appid: str,
+    token: str,
+    aes_key: str | None,
+    mode: EncryptMode,
+    timezone: str,
+    app_secret: str | None = None,
 ) -> None:
     if not _APPID.match(appid):
         raise AccountError("appid must be 1..64 letters, digits, '_' or '-'")
-    if not _TOKEN.match(token):
+    if not _TOKEN.match(token) or token.startswith(SEALED_PREFIX):
         raise AccountError("token must be 1..128 printable ASCII characters without spaces")
+    if app_secret is not None and (
+        not _APP_SECRET.match(app_secret) or app_secret.startswith(SEALED_PREFIX)
+    ):
+        raise AccountError("app secret must be 1..256 printable ASCII characters without spaces")
     try:
         AccountKeys(appid, token, aes_key, mode)
     except (ProtocolError, ValueError) as exc:
@@ -178,13 +193,15 @@ def add_account(
     once (without, its cached "unknown account" lasts up to a second)."""
     mode = EncryptMode(encrypt_mode)
     aes_key = aes_key or None
-    _validate(appid, token, aes_key, mode, timezone)
+    app_secret = app_secret or None
+    _validate(appid, token, aes_key, mode, timezone, app_secret)
+    box = secret_box(engine)
     values = {
         "appid": appid,
         "name": name,
-        "token": token,
-        "app_secret": app_secret or None,
-        "aes_key": aes_key,
+        "token": box.seal(token),
+        "app_secret": box.seal_optional(app_secret),
+        "aes_key": box.seal_optional(aes_key),
         "encrypt_mode": mode.value,
         "timezone": timezone,
         "created_at": int(time.time()),
@@ -222,15 +239,18 @@ def update_account(
     new_token = token if token is not None else current.token
     new_key = (aes_key or None) if aes_key is not None else current.aes_key
     new_tz = timezone if timezone is not None else current.timezone
-    _validate(appid, new_token, new_key, mode, new_tz)
+    new_secret = (app_secret or None) if app_secret is not None else current.app_secret
+    _validate(appid, new_token, new_key, mode, new_tz, new_secret)
+    # Every secret is written again: a plaintext one of an older install gets encrypted
+    # (when WXQR_SECRET_KEY is set) on the account's next change.
+    box = secret_box(engine)
     values: dict[str, Any] = {
-        "token": new_token,
-        "aes_key": new_key,
+        "token": box.seal(new_token),
+        "app_secret": box.seal_optional(new_secret),
+        "aes_key": box.seal_optional(new_key),
         "encrypt_mode": mode.value,
         "timezone": new_tz,
     }
-    if app_secret is not None:
-        values["app_secret"] = app_secret or None
     if name is not None:
         values["name"] = name
     with engine.begin() as conn:
@@ -272,20 +292,21 @@ def get_account(engine: Engine, appid: str) -> Account | None:
     with engine.connect() as conn:
         row = conn.execute(select(t.accounts).where(t.accounts.c.appid == appid)).mappings()
         found = row.first()
-    return _from_row(found) if found is not None else None
+    return _from_row(found, secret_box(engine)) if found is not None else None
 
 
 def get_account_by_id(engine: Engine, account_id: int) -> Account | None:
     with engine.connect() as conn:
         row = conn.execute(select(t.accounts).where(t.accounts.c.id == account_id)).mappings()
         found = row.first()
-    return _from_row(found) if found is not None else None
+    return _from_row(found, secret_box(engine)) if found is not None else None
 
 
 def list_accounts(engine: Engine) -> list[Account]:
     with engine.connect() as conn:
         rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id)).mappings().all()
-    return [_from_row(row) for row in rows]
+    box = secret_box(engine)
+    return [_from_row(row, box) for row in rows]
 
 
 def single_account(engine: Engine) -> Account | None:
@@ -293,7 +314,7 @@ def single_account(engine: Engine) -> Account | None:
     with engine.connect() as conn:
         rows = conn.execute(select(t.accounts).order_by(t.accounts.c.id).limit(2)).mappings()
         found = rows.all()
-    return _from_row(found[0]) if len(found) == 1 else None
+    return _from_row(found[0], secret_box(engine)) if len(found) == 1 else None
 
 
 def resolve_account(

@@ -7,6 +7,8 @@ only its SHA-256 in ``dashboard_sessions``, with its expiry, so a session can be
 logout revokes its own, a new password revokes them all, and a copy of the table gives
 no usable cookie. Forms send a CSRF token, an HMAC of the session token by a server
 secret kept in ``settings`` (made on first use).
+That server secret is encrypted at rest with ``WXQR_SECRET_KEY`` (see
+:mod:`wxqr.service.secrets_box`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.service.errors import InvalidInputError
+from wxqr.service.secrets_box import secret_box
 from wxqr.store.tables import dashboard_sessions, settings
 
 __all__ = [
@@ -113,7 +116,7 @@ class AdminAuth:
                     conn.execute(
                         insert(settings).values(
                             key=SECRET_KEY,
-                            value=secrets.token_hex(32),
+                            value=secret_box(self._engine).seal(secrets.token_hex(32)),
                             updated_at=int(self._clock()),
                         )
                     )
@@ -121,7 +124,8 @@ class AdminAuth:
                 pass
             found = self._read(SECRET_KEY)
             assert found is not None
-        return bytes.fromhex(found)
+        opened = secret_box(self._engine).open(found, what="the dashboard session secret")
+        return bytes.fromhex(opened)
 
     # -- password --------------------------------------------------------------------------
     def set_password(self, password: str) -> None:

@@ -12,23 +12,31 @@ is one short transaction whose ``UPDATE ... WHERE`` is the atomic check:
 * lock: ``fence = fence + 1`` where nobody holds an unexpired lock (rowcount 1 = taken);
 * put: write the token where ``fence`` still is the lease's fence;
 * expire_if: clear the token where it still is the failing value.
+
+Token values are stored through the engine's :class:`~wxqr.service.secrets_box.SecretBox`
+(encrypted when ``WXQR_SECRET_KEY`` is set). A stored token no key opens is a cache miss,
+not an error: the client fetches a new one and stores it under the current key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
 import time
 import uuid
 
 from sqlalchemy import Engine, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from wxqr.service.secrets_box import SecretsUnreadable, secret_box
 from wxqr.store.tables import access_tokens
 from wxqr.wechat import CachedToken, Lease
 
 __all__ = ["DatabaseTokenCache"]
 
 _t = access_tokens.c
+_log = logging.getLogger(__name__)
 
 
 def _now_ms() -> int:
@@ -65,27 +73,45 @@ class DatabaseTokenCache:
     async def aclose(self) -> None:
         return None
 
+    def _open(self, appid: str, stored: str) -> str | None:
+        try:
+            return secret_box(self._engine).open(stored, what=f"the access token of {appid}")
+        except SecretsUnreadable as exc:
+            _log.warning("%s; fetching a new one", exc)
+            return None
+
     def _get(self, appid: str) -> CachedToken | None:
         query = select(_t.token, _t.expires_at).where(_t.appid == appid)
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None or row.token is None or row.expires_at is None:
             return None
-        return CachedToken(row.token, int(row.expires_at))
+        value = self._open(appid, row.token)
+        return None if value is None else CachedToken(value, int(row.expires_at))
 
     def _put(self, appid: str, token: CachedToken, lease: Lease) -> bool:
+        stored = secret_box(self._engine).seal(token.value)
         stmt = (
             update(access_tokens)
             .where(_t.appid == appid, _t.fence == lease.fence)
-            .values(token=token.value, expires_at=token.expires_at_ms, updated_at=_now_ms())
+            .values(token=stored, expires_at=token.expires_at_ms, updated_at=_now_ms())
         )
         with self._engine.begin() as conn:
             return conn.execute(stmt).rowcount == 1
 
     def _expire_if(self, appid: str, value: str) -> bool:
+        # An encrypted value differs on every write: compare the decrypted one here, then
+        # clear the row only if it still holds what was read (compare-and-set).
+        with self._engine.connect() as conn:
+            stored = conn.execute(select(_t.token).where(_t.appid == appid)).scalar()
+        if stored is None:
+            return False
+        current = self._open(appid, stored)
+        if current is not None and not hmac.compare_digest(current.encode(), value.encode()):
+            return False
         stmt = (
             update(access_tokens)
-            .where(_t.appid == appid, _t.token == value)
+            .where(_t.appid == appid, _t.token == stored)
             .values(token=None, expires_at=None, updated_at=_now_ms())
         )
         with self._engine.begin() as conn:

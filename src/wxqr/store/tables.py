@@ -3,7 +3,8 @@
 Times are stored as integer Unix seconds (UTC): WeChat's own ``CreateTime`` is one, the
 value is portable between SQLite and PostgreSQL, and bucketing by the account's time zone
 is done by the stats service. Secrets (token, app secret, AES key) live only in
-``accounts`` and never leave the store layer except as typed values with hidden reprs.
+``accounts`` and never leave the store layer except as typed values with hidden reprs;
+with ``WXQR_SECRET_KEY`` they are stored encrypted (wxqr.service.secrets_box).
 
 Change this module by adding, not renaming; Alembic migrations under
 ``wxqr/store/migrations`` must match it (a test compares them).
@@ -40,6 +41,16 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 # Big integers that stay plain INTEGER on SQLite (so an INTEGER PRIMARY KEY is the rowid).
 BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def _secret_column_type(plain_length: int, sealed_length: int) -> String:
+    """A secret's column: room for its ``enc:v1:`` Fernet form on PostgreSQL (revision
+    0005). SQLite keeps the first declared length: it never enforces one, and changing a
+    declared type there means rebuilding the table (whose DROP would cascade to children).
+    Fernet's form of n bytes takes 7 + 4 * ceil((57 + 16 * (n // 16 + 1)) / 3) characters.
+    """
+    return String(plain_length).with_variant(String(sealed_length), "postgresql")
+
+
 accounts = Table(
     "accounts",
     metadata,
@@ -48,9 +59,10 @@ accounts = Table(
     Column("name", String(128), nullable=False, server_default=""),
     # The account's original id (gh_…), the ToUserName of its pushes; learnt on first push.
     Column("original_id", String(64), nullable=True),
-    Column("token", String(128), nullable=False),
-    Column("app_secret", String(256), nullable=True),
-    Column("aes_key", String(64), nullable=True),
+    # Secrets: plaintext, or "enc:v1:" + Fernet token with WXQR_SECRET_KEY (secrets_box).
+    Column("token", _secret_column_type(128, 512), nullable=False),
+    Column("app_secret", _secret_column_type(256, 1024), nullable=True),
+    Column("aes_key", _secret_column_type(64, 256), nullable=True),
     Column("encrypt_mode", String(16), nullable=False, server_default="plain"),
     Column("timezone", String(64), nullable=False, server_default="Asia/Shanghai"),
     # Reply (JSON, see wxqr.service replies) to a plain subscribe; NULL = "success".
@@ -239,7 +251,7 @@ access_tokens = Table(
     "access_tokens",
     metadata,
     Column("appid", String(64), primary_key=True),
-    Column("token", String(512), nullable=True),
+    Column("token", _secret_column_type(512, 1024), nullable=True),  # sealed as accounts'
     Column("expires_at", BigInt, nullable=True),  # Unix ms
     Column("lock_owner", String(64), nullable=True),
     Column("lock_until", BigInt, nullable=True),  # Unix ms

@@ -19,7 +19,12 @@ _SINGLE = "\x00single"
 
 @dataclass(frozen=True)
 class KnownAccount:
-    """An account and its ready-made keys (the AES cipher is built once, not per push)."""
+    """An account and its ready-made keys (the AES cipher is built once, not per push).
+
+    b-secrets (secrets at rest): ``account`` holds its secrets decrypted (get_account
+    opens them with WXQR_SECRET_KEY once per load), so a push served from this cache
+    decrypts nothing; a reload every ``ttl`` seconds costs one decryption per secret.
+    """
 
     account: Account
     keys: AccountKeys
