@@ -18,6 +18,7 @@ from wxqr.service.accounts import (
     update_account,
 )
 from wxqr.service.admin import SECRET_KEY, AdminAuth
+from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.errors import InvalidInputError
 from wxqr.service.secrets_box import (
     PLAINTEXT,
@@ -96,6 +97,8 @@ def test_with_a_key_every_stored_secret_is_encrypted(engine: Engine) -> None:
     admin = AdminAuth(engine)
     admin.set_password("correct horse")
     session = admin.login("correct horse")
+    assert session is not None
+    admin.csrf_token(session)  # the session secret signs the forms' CSRF tokens
     cache = _put_access_token(engine)
 
     raw = _raw_account(engine)
@@ -138,7 +141,9 @@ def test_plaintext_rows_of_an_older_install_keep_working_and_get_encrypted(
 ) -> None:
     _add(engine)  # no key yet
     AdminAuth(engine).set_password("correct horse")
-    session = AdminAuth(engine).login("correct horse")  # makes the session secret, plain
+    session = AdminAuth(engine).login("correct horse")
+    assert session is not None
+    csrf = AdminAuth(engine).csrf_token(session)  # makes the session secret, plain
     _put_access_token(engine)
     assert _raw_setting(engine, SECRET_KEY) is not None
 
@@ -151,7 +156,7 @@ def test_plaintext_rows_of_an_older_install_keep_working_and_get_encrypted(
     check_stored_secrets(engine, secret_box(engine))
 
     # The account's next change writes all its secrets encrypted.
-    update_account(engine, APPID, name="Shop")
+    update_account(engine, APPID, name="Shop", catalog=CatalogVersion())
     assert all(v and v.startswith(SEALED_PREFIX) for v in _raw_account(engine).values())
     assert _raw_access_token(engine) == ACCESS_TOKEN  # not rewritten yet
 
@@ -160,7 +165,8 @@ def test_plaintext_rows_of_an_older_install_keep_working_and_get_encrypted(
     for stored in (_raw_setting(engine, SECRET_KEY), _raw_access_token(engine)):
         assert stored is not None
         assert stored.startswith(SEALED_PREFIX)
-    assert AdminAuth(engine).session_valid(session)  # the same secret, encrypted
+    assert AdminAuth(engine).session_valid(session)
+    assert AdminAuth(engine).csrf_valid(session, csrf)  # the same secret, encrypted
 
 
 def test_rotation_with_two_keys(engine: Engine) -> None:
@@ -168,6 +174,8 @@ def test_rotation_with_two_keys(engine: Engine) -> None:
     _add(engine)
     AdminAuth(engine).set_password("correct horse")
     session = AdminAuth(engine).login("correct horse")
+    assert session is not None
+    csrf = AdminAuth(engine).csrf_token(session)
     _put_access_token(engine)
     before = _raw_account(engine)
 
@@ -186,6 +194,7 @@ def test_rotation_with_two_keys(engine: Engine) -> None:
     assert account is not None
     assert account.app_secret == APP_SECRET
     assert AdminAuth(engine).session_valid(session)
+    assert AdminAuth(engine).csrf_valid(session, csrf)
     assert _cached_value(DatabaseTokenCache(engine)) == ACCESS_TOKEN
     bind_secret_box(engine, SecretBox([KEY_A]))
     with pytest.raises(SecretsUnreadable):
@@ -196,7 +205,9 @@ def test_a_wrong_or_missing_key_is_a_clear_error_naming_no_secret(engine: Engine
     bind_secret_box(engine, SecretBox([KEY_A]))
     _add(engine)
     AdminAuth(engine).set_password("correct horse")
-    AdminAuth(engine).login("correct horse")
+    session = AdminAuth(engine).login("correct horse")
+    assert session is not None
+    AdminAuth(engine).csrf_token(session)
     cache = _put_access_token(engine)
 
     bind_secret_box(engine, SecretBox([KEY_B]))
@@ -207,7 +218,7 @@ def test_a_wrong_or_missing_key_is_a_clear_error_naming_no_secret(engine: Engine
     assert APPID in message
     assert "wrong key" in message
     with pytest.raises(SecretsUnreadable, match="session secret"):
-        AdminAuth(engine).login("correct horse")
+        AdminAuth(engine).csrf_token(session)
     with pytest.raises(SecretsUnreadable):
         check_stored_secrets(engine, secret_box(engine))
     # A rotation that cannot open an account secret changes nothing at all.
