@@ -180,6 +180,17 @@ class Settings:
     # which its attempts are refused with 429 until the oldest failure leaves the window.
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
+    # PostgreSQL: seconds to open a connection, and the longest statement (0 = no limit),
+    # so a hung or unreachable database fails requests instead of holding them.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
+    # wxqr serve: open connections at most (the oldest one still sending its request is
+    # closed to make room), seconds for a request's headers, for its body, and an idle
+    # keep-alive connection's life.
+    http_max_connections: int = 4096
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_keepalive_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,4 +229,16 @@ class Settings:
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
+            db_connect_timeout_seconds=_float(
+                env, "WXQR_DB_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=1.0
+            ),
+            db_statement_timeout_seconds=_float(env, "WXQR_DB_STATEMENT_TIMEOUT_SECONDS", 30.0),
+            http_max_connections=_int(env, "WXQR_HTTP_MAX_CONNECTIONS", 4096, minimum=16),
+            http_header_timeout_seconds=_float(
+                env, "WXQR_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0.1
+            ),
+            http_body_timeout_seconds=_float(
+                env, "WXQR_HTTP_BODY_TIMEOUT_SECONDS", 30.0, minimum=0.1
+            ),
+            http_keepalive_seconds=_float(env, "WXQR_HTTP_KEEPALIVE_SECONDS", 5.0, minimum=0.1),
         )
