@@ -105,9 +105,11 @@ def test_different_bodies_under_one_query_in_one_batch(engine: Engine) -> None:
     genuine, forged = item("o-first"), item("o-second")
     with engine.begin() as conn:
         results = record_batch(conn, [genuine, forged, genuine], SceneCatalog(ttl=0), JobPolicy())
-    assert isinstance(results[0], Recorded) and results[0].inserted
+    assert isinstance(results[0], Recorded)
+    assert results[0].inserted
     assert isinstance(results[1], ReplayedSignature)
-    assert isinstance(results[2], Recorded) and not results[2].inserted
+    assert isinstance(results[2], Recorded)
+    assert not results[2].inserted
     assert [r["openid"] for r in events(engine)] == ["o-first"]
     assert count(engine, t.followers) == 1
     with pytest.raises(ReplayedSignature):
