@@ -24,6 +24,7 @@ Idle keep-alive connections keep uvicorn's own ``timeout_keep_alive``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -155,7 +156,8 @@ class _Guard:
         if excess <= 0:
             return
         waiting = self._wxqr_waiting()
-        victims = [c for c in list(waiting)[: excess + 1] if c is not self][:excess]
+        oldest = itertools.islice(iter(waiting), excess + 1)
+        victims = [c for c in oldest if c is not self][:excess]
         for victim in victims:
             victim._wxqr_close()
         if len(victims) < excess:

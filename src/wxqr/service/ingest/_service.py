@@ -134,6 +134,8 @@ class IngestService:
             return known
         stale = self.accounts.stale(appid)
         loading = self._loading.get(appid)
+        if loading is not None and loading.get_loop() is not asyncio.get_running_loop():
+            loading = None  # left by another event loop (tests run one per client)
         if loading is None:
             loading = asyncio.ensure_future(self._off_loop(self.accounts.load, deadline, appid))
             self._loading[appid] = loading
