@@ -198,10 +198,12 @@ def record_batch(
     #    which bodies were recorded under the batch's signed queries.
     dedup_keys = list(dict.fromkeys((item.account_id, item.dedup_key) for item in items))
     follower_keys = [(i.account_id, i.openid) for i in items if i.kind in _FOLLOWER_KINDS]
-    signed = [(i.account_id, i.signed_key) for i in items if i.signed_key is not None]
-    found = prefetch(conn, dedup_keys, follower_keys, signed)
     now = int(time.time())
+    claims = _claims(items, now)
+    found = prefetch(conn, dedup_keys, follower_keys, claims)
     refused, signatures = _replay_guard(items, found.signatures, now)
+    if found.claimed:
+        signatures = []  # inserted by prefetch already
     unique: dict[tuple[int, str], IncomingPush] = {}
     for index, item in enumerate(items):
         if index not in refused:
@@ -267,6 +269,16 @@ def record_batch(
         )
         first_seen.add(key)
     return results
+
+
+def _claims(items: Sequence[IncomingPush], now: int) -> list[tuple[int, str, str, int]]:
+    """The batch's signature rows (SIGNATURE_COLUMNS), the first body of each key."""
+    first: dict[tuple[int, str], tuple[int, str, str, int]] = {}
+    for item in items:
+        if item.signed_key is not None and item.body_digest is not None:
+            key = (item.account_id, item.signed_key)
+            first.setdefault(key, (item.account_id, item.signed_key, item.body_digest, now))
+    return list(first.values())
 
 
 def _replay_guard(

@@ -208,28 +208,35 @@ def select_signatures(conn: Connection, account_id: int, signed: Sequence[str]) 
 class Prefetched:
     """What :func:`prefetch` read under the ingest lock."""
 
-    __slots__ = ("followers", "signatures", "stored")
+    __slots__ = ("claimed", "followers", "signatures", "stored")
 
     def __init__(self) -> None:
         self.stored: set[tuple[int, str]] = set()  # (account, dedup key) already logged
         self.followers: dict[tuple[int, str], tuple[Any, ...]] = {}  # (account, openid)
-        self.signatures: dict[tuple[int, str], str] = {}  # (account, signed key) -> digest
+        # (account, signed key) -> digest, of the keys recorded before this batch
+        self.signatures: dict[tuple[int, str], str] = {}
+        # True: the claims were inserted already (PostgreSQL); write() must not again.
+        self.claimed = False
 
 
 def prefetch(
     conn: Connection,
     keys: Sequence[tuple[int, str]],
     openids: Sequence[tuple[int, str]],
-    signed: Sequence[tuple[int, str]] = (),
+    claims: Sequence[tuple[int, str, str, int]] = (),
 ) -> Prefetched:
     """Take the ingest lock of the accounts, then read which dedup keys are stored, the
-    follower rows of ``openids`` and the body digests recorded under ``signed`` keys.
+    follower rows of ``openids`` and the body digests recorded before under the signed
+    keys of ``claims`` (SIGNATURE_COLUMNS rows, one per key).
 
-    On PostgreSQL the lock and the reads go in one pipeline (one round trip).
+    On PostgreSQL the lock, the reads and the claims themselves (``INSERT … ON CONFLICT
+    DO NOTHING RETURNING``: the keys not returned were recorded before) go in one
+    pipeline, one round trip; only when some key was recorded before (a retry or a
+    forgery) does a second query read their digests.
     """
     keys_by = _by_account(keys)
     openids_by = _by_account(openids)
-    signed_by = _by_account(signed)
+    signed_by = _by_account([(claim[0], claim[1]) for claim in claims])
     accounts = sorted(set(keys_by) | set(openids_by) | set(signed_by))
     found = Prefetched()
     stored, rows, digests = found.stored, found.followers, found.signatures
@@ -254,10 +261,6 @@ def prefetch(
         f"SELECT openid, {', '.join(FOLLOWER_STATE_COLUMNS)} FROM {t.followers.name} "  # noqa: S608
         "WHERE account_id = %s::integer AND openid = ANY(%b::varchar[])"
     )
-    signature_sql = (
-        f"SELECT signed_key, body_digest FROM {t.push_signatures.name} "  # noqa: S608
-        "WHERE account_id = %s::integer AND signed_key = ANY(%b::varchar[])"
-    )
     with pg.pipeline():
         for account_id in accounts:
             pg.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PG_INGEST_LOCK, account_id))
@@ -269,19 +272,23 @@ def prefetch(
             for a in accounts
             if openids_by.get(a)
         ]
-        signature_cursors = [
-            (a, pg.execute(signature_sql, (a, sorted(set(signed_by[a])))))
-            for a in accounts
-            if signed_by.get(a)
-        ]
+        claim_cursor = None
+        if claims:
+            sql, params = _unnest_insert(
+                conn, t.push_signatures, SIGNATURE_COLUMNS, claims, _SIGNATURE_KEY
+            )
+            claim_cursor = pg.execute(f"{sql} RETURNING account_id, signed_key", params)
         for account_id, cursor in key_cursors:
             stored.update((account_id, row[0]) for row in cursor.fetchall())
         for account_id, cursor in follower_cursors:
             for row in cursor.fetchall():
                 rows[(account_id, row[0])] = tuple(row[1:])
-        for account_id, cursor in signature_cursors:
-            for row in cursor.fetchall():
-                digests[(account_id, row[0])] = row[1]
+        claimed = {(row[0], row[1]) for row in claim_cursor.fetchall()} if claim_cursor else set()
+    found.claimed = True
+    earlier = _by_account([(c[0], c[1]) for c in claims if (c[0], c[1]) not in claimed])
+    for account_id, signed_keys in earlier.items():
+        for row in select_signatures(conn, account_id, signed_keys):
+            digests[(account_id, row[0])] = row[1]
     return found
 
 
