@@ -106,9 +106,9 @@ def _channels(engine: Engine) -> int:
 
 def _status_of(sock: socket.socket, wait: float) -> str:
     """The status the server answered on ``sock``, ``closed`` or ``open``."""
-    sock.settimeout(0.05)
+    sock.settimeout(0.05 if wait else 0.001)
     data = b""
-    limit = time.monotonic() + wait
+    limit = time.monotonic() + max(wait, 0.001)
     while time.monotonic() < limit:
         try:
             chunk = sock.recv(4096)
@@ -184,8 +184,10 @@ def _slow(server: Server, args: argparse.Namespace, head: bytes, drip: bytes) ->
             with suppress(OSError):
                 sock.sendall(drip)
         time.sleep(1.0)
+    # One snapshot of every connection at the end of the attack (not one after another).
     for sock in socks:
-        outcome.answers[_status_of(sock, 0.2)] += 1
+        outcome.answers[_status_of(sock, 0.0)] += 1
+    for sock in socks:
         sock.close()
     return outcome
 
@@ -338,7 +340,7 @@ class Prober:
     @property
     def p99_ms(self) -> float:
         if len(self.latencies) < 2:
-            return float("nan")
+            return max(self.latencies, default=float("nan")) * 1000
         return statistics.quantiles(self.latencies, n=100)[98] * 1000
 
 
@@ -404,7 +406,9 @@ def _wait_healthy(base: str, process: subprocess.Popen[Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=200, help="slow connections")
-    parser.add_argument("--seconds", type=float, default=8.0, help="per connection attack")
+    parser.add_argument(
+        "--seconds", type=float, default=12.0, help="per connection attack (> the deadlines)"
+    )
     parser.add_argument("--attempts", type=int, default=50, help="requests per attack")
     parser.add_argument("--only", default="", help="run attacks whose name has this text")
     args = parser.parse_args()
