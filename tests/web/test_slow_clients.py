@@ -166,3 +166,17 @@ def test_slow_bodies_are_cut_off(tmp_path: Path) -> None:
         assert _push(base, "o-after") == 200
         for sock in [webhook, *api]:
             sock.close()
+
+
+def test_serve_raises_its_open_files_limit() -> None:
+    import resource
+
+    from wxqr.cli.serve import raise_open_files_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft > 1024 and hard != resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))  # as a default login has
+    now = raise_open_files_limit()
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == now
+    if hard != resource.RLIM_INFINITY:
+        assert now == hard

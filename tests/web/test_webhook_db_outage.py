@@ -124,3 +124,28 @@ def test_a_sqlite_file_replaced_under_the_server_gets_503_not_500(tmp_path: Path
             status, took = push(client, f"o-during-{n}")
             assert status == 503
             assert took < DEADLINE + SLACK
+
+
+@pytest.mark.postgres
+def test_postgresql_engines_bound_statements_and_connects(pg_session_url: str) -> None:
+    """The engine factory's timeouts reach the server: a long statement is cancelled, a
+    connection to an address that never answers gives up."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    engine = make_engine(pg_session_url, connect_timeout=1, statement_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="statement timeout"), engine.connect() as conn:
+        conn.execute(text("SELECT pg_sleep(5)"))
+    assert time.monotonic() - started < 3
+    engine.dispose()
+    target = make_url(pg_session_url)
+    with TcpProxy((target.host or "127.0.0.1", target.port or 5432)) as proxy:
+        proxy.pause()  # accepts, never answers
+        url = target.set(host="127.0.0.1", port=proxy.port)
+        hung = make_engine(url.render_as_string(hide_password=False), connect_timeout=1)
+        started = time.monotonic()
+        with pytest.raises(OperationalError), hung.connect():
+            pass
+        assert time.monotonic() - started < 4
+        hung.dispose()
