@@ -232,10 +232,11 @@ def _db_timeouts(settings: Settings) -> dict[str, float]:
 
 
 def _signature_ttl(settings: Settings) -> float:
-    """How long the replay guard remembers a signed query: the freshness window (a query
-    older than that is refused as stale anyway), a day when the window is off."""
+    """How long the replay guard remembers a signed query: as long as its timestamp can
+    still pass the freshness check, which accepts it up to the window behind *or ahead*
+    of now (so twice the window, plus a minute of clock slack); a day when it is off."""
     window = settings.push_max_age_seconds
-    return window + 60.0 if window > 0 else 86400.0
+    return 2 * window + 60.0 if window > 0 else 86400.0
 
 
 def _build_serving_parts(
