@@ -164,7 +164,9 @@ push_signatures = Table(
     Column("signed_key", String(32), primary_key=True),  # blake2b-128 hex of the triple
     Column("body_digest", String(32), nullable=False),  # blake2b-128 hex of the plaintext
     Column("seen_at", BigInt, nullable=False),  # Unix s, for pruning
-    Index(None, "seen_at"),
+    # BRIN on PostgreSQL: seen_at only grows, so a block-range index serves the prune
+    # at almost no cost per insert (a b-tree here cost the hot path a third index write).
+    Index(None, "seen_at", postgresql_using="brin"),
 )
 
 # Work that needs WeChat (tagging, user info), fed from the store, retried by a worker.

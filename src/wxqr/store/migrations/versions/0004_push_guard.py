@@ -34,7 +34,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "signed_key", name=op.f("pk_push_signatures")),
     )
     op.create_index(
-        op.f("ix_push_signatures_seen_at"), "push_signatures", ["seen_at"], unique=False
+        op.f("ix_push_signatures_seen_at"),
+        "push_signatures",
+        ["seen_at"],
+        unique=False,
+        postgresql_using="brin",
     )
 
 
