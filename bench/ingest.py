@@ -16,10 +16,12 @@ over loopback, for a fixed time, with signed subscribe/SCAN pushes from many ope
   insert (one transaction) per push.
 
 The load generator is wrk (``apt-get install wrk``) with a Lua script that makes every
-request a different push (plain mode: the signature covers token, timestamp and nonce,
-so one signature serves every body); without wrk a multi-process asyncio generator is
-used. It prints events/s, p50/p99 latency, and lost (answered 200 but not stored) and
-duplicated (stored twice) counts. Run by hand; nothing here is a unit test.
+request a different push, each under its own nonce and signature (plain mode: the
+signature covers token, timestamp and nonce, and wxqr's replay guard refuses a second
+body under one signed query, so the signatures are computed beforehand into a file the
+script reads); without wrk a multi-process asyncio generator is used. It prints
+events/s, p50/p99 latency, and lost (answered 200 but not stored) and duplicated
+(stored twice) counts. Run by hand; nothing here is a unit test.
 """
 
 from __future__ import annotations
@@ -51,16 +53,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 APPID = "wxbench000000000001"
 TOKEN = "bench-token"
 ORIGINAL_ID = "gh_bench0000001"
-NONCE = "1234567"
 SCENES = 100
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def _signature(timestamp: str) -> str:
+def _signed_nonce(timestamp: str, nonce: str) -> str:
     import hashlib
 
-    return hashlib.sha1("".join(sorted([TOKEN, timestamp, NONCE])).encode()).hexdigest()  # noqa: S324
+    return hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()  # noqa: S324
 
 
 def _free_port() -> int:
@@ -267,16 +268,29 @@ local counter = 0
 local tid = 0
 local threads = 0
 local ts = os.getenv("BENCH_TS")
+local base = os.getenv("BENCH_PATH")
+local queries = {}
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
 function init(args)
   tid = tonumber(wrk.thread:get("tid"))
+  local total = tonumber(os.getenv("BENCH_THREADS"))
   wrk.headers["Content-Type"] = "text/xml"
+  local i = 0
+  for line in io.lines(os.getenv("BENCH_NONCES")) do
+    if i % total == tid - 1 then
+      local nonce, sig = line:match("(%S+) (%S+)")
+      queries[#queries + 1] = base .. "?signature=" .. sig .. "&timestamp=" .. ts
+        .. "&nonce=" .. nonce
+    end
+    i = i + 1
+  end
 end
 function request()
   counter = counter + 1
+  local path = queries[(counter - 1) % #queries + 1]
   local openid = string.format("o%02d%010d", tid, counter)
   local body
   if counter % 3 == 0 then
@@ -292,7 +306,7 @@ function request()
       "<EventKey><![CDATA[qrscene_" .. (counter % 100 + 1) .. "]]></EventKey>" ..
       "<Ticket><![CDATA[TICKET]]></Ticket></xml>"
   end
-  return wrk.format("POST", nil, nil, body)
+  return wrk.format("POST", path, nil, body)
 end
 """
 
@@ -327,10 +341,15 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(url: str, duration: float, connections: int, threads: int) -> Load:
+    from urllib.parse import urlsplit
+
     timestamp = str(int(time.time()))
-    target = f"{url}?signature={_signature(timestamp)}&timestamp={timestamp}&nonce={NONCE}"
+    target = url
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as nonces:
+        for n in range(int(duration * 40_000) + 1000):  # more than any run sends
+            nonces.write(f"n{n} {_signed_nonce(timestamp, f'n{n}')}\n")
     command = [
         "wrk",
         f"-t{threads}",
@@ -345,12 +364,19 @@ def run_wrk(url: str, duration: float, connections: int, threads: int) -> Load:
     ]
     output = subprocess.run(
         command,
-        env={**os.environ, "BENCH_TS": timestamp},
+        env={
+            **os.environ,
+            "BENCH_TS": timestamp,
+            "BENCH_PATH": urlsplit(url).path,
+            "BENCH_NONCES": nonces.name,
+            "BENCH_THREADS": str(threads),
+        },
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     os.unlink(script.name)
+    os.unlink(nonces.name)
     requests = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))  # type: ignore[union-attr]
     seconds = duration
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -398,8 +424,10 @@ async def _py_client(
     while time.monotonic() < until:
         n += 1
         body = _body(f"p{worker:02d}{conn:03d}{n:08d}", ts, n)
+        nonce = f"{worker}-{conn}-{n}"
+        query = f"signature={_signed_nonce(ts, nonce)}&timestamp={ts}&nonce={nonce}"
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
+            f"POST {path}?{query} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         started = time.perf_counter()
@@ -440,7 +468,7 @@ def run_python_load(url: str, duration: float, connections: int, processes: int)
 
     parts = urlsplit(url)
     ts = str(int(time.time()))
-    path = f"{parts.path}?signature={_signature(ts)}&timestamp={ts}&nonce={NONCE}"
+    path = parts.path  # each request signs its own nonce (the replay guard)
     until = time.monotonic() + duration
     per = max(1, connections // processes)
     jobs = [

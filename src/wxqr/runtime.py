@@ -126,7 +126,7 @@ class Runtime:
         """
         settings = settings or Settings.from_env()
         owns_engine = engine is None
-        engine = engine or make_engine(settings.database_url)
+        engine = engine or make_engine(settings.database_url, **_db_timeouts(settings))
         parts = _ServingParts()
         try:
             # Bound before anything reads the store (the runtime binds its other engines).
@@ -275,6 +275,23 @@ class _ServingParts:
                 helper.dispose()
 
 
+def _db_timeouts(settings: Settings) -> dict[str, float]:
+    """The engine factory's PostgreSQL timeouts (issue 14: a hung database must not hold
+    requests forever)."""
+    return {
+        "connect_timeout": settings.db_connect_timeout_seconds,
+        "statement_timeout": settings.db_statement_timeout_seconds,
+    }
+
+
+def _signature_ttl(settings: Settings) -> float:
+    """How long the replay guard remembers a signed query: as long as its timestamp can
+    still pass the freshness check, which accepts it up to the window behind *or ahead*
+    of now (so twice the window, plus a minute of clock slack); a day when it is off."""
+    window = settings.push_max_age_seconds
+    return 2 * window + 60.0 if window > 0 else 86400.0
+
+
 def _build_serving_parts(
     parts: _ServingParts,
     settings: Settings,
@@ -294,9 +311,14 @@ def _build_serving_parts(
             synchronous=settings.sqlite_synchronous,
             batch_max=settings.batch_max,
             cache_ttl_seconds=settings.cache_ttl_seconds,
+            signature_ttl_seconds=_signature_ttl(settings),
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
         )
     else:
-        writer_engine = make_writer_engine(writer_url, synchronous=settings.sqlite_synchronous)
+        writer_engine = make_writer_engine(
+            writer_url, synchronous=settings.sqlite_synchronous, **_db_timeouts(settings)
+        )
         parts.writer_engine = writer_engine
     ingest = parts.ingest = IngestService(
         engine,
@@ -306,6 +328,7 @@ def _build_serving_parts(
             cache_ttl_seconds=settings.cache_ttl_seconds,
             store_raw_xml=settings.store_raw_xml,
             fetch_user_info=settings.fetch_user_info,
+            signature_ttl_seconds=_signature_ttl(settings),
         ),
         writer_engine=writer_engine,
         writer_process=writer_process,
@@ -317,7 +340,7 @@ def _build_serving_parts(
     # The worker writes from its own thread with BEGIN IMMEDIATE on SQLite (a
     # read-then-write never fails on a busy snapshot), as the ingest writer does.
     worker_engine = parts.worker_engine = make_writer_engine(
-        writer_url, synchronous=settings.sqlite_synchronous
+        writer_url, synchronous=settings.sqlite_synchronous, **_db_timeouts(settings)
     )
     reservations = CodeService(worker_engine, clients.client, clock=clock, catalog=catalog)
     worker = parts.worker = JobWorker(

@@ -242,6 +242,17 @@ class Settings:
     # Keys that encrypt stored secrets (WXQR_SECRET_KEY, the first encrypts, all decrypt);
     # empty: secrets are stored in plaintext. See wxqr.service.secrets_box.
     secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    # PostgreSQL: seconds to open a connection, and the longest statement (0 = no limit),
+    # so a hung or unreachable database fails requests instead of holding them.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
+    # wxqr serve: open connections at most (the oldest one still sending its request is
+    # closed to make room), seconds for a request's headers, for its body, and an idle
+    # keep-alive connection's life.
+    http_max_connections: int = 4096
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 30.0
+    http_keepalive_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -290,4 +301,16 @@ class Settings:
             webhook_allow_private=_bool(env, "WXQR_WEBHOOK_ALLOW_PRIVATE", False),  # webhooks:
             webhook_retention_days=_float(env, "WXQR_WEBHOOK_RETENTION_DAYS", 7.0),  # webhooks:
             secret_keys=_secret_keys(env),
+            db_connect_timeout_seconds=_float(
+                env, "WXQR_DB_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=1.0
+            ),
+            db_statement_timeout_seconds=_float(env, "WXQR_DB_STATEMENT_TIMEOUT_SECONDS", 30.0),
+            http_max_connections=_int(env, "WXQR_HTTP_MAX_CONNECTIONS", 4096, minimum=16),
+            http_header_timeout_seconds=_float(
+                env, "WXQR_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, minimum=0.1
+            ),
+            http_body_timeout_seconds=_float(
+                env, "WXQR_HTTP_BODY_TIMEOUT_SECONDS", 30.0, minimum=0.1
+            ),
+            http_keepalive_seconds=_float(env, "WXQR_HTTP_KEEPALIVE_SECONDS", 5.0, minimum=0.1),
         )

@@ -25,6 +25,7 @@ from wxqr.service.ingest._writer import GroupCommitWriter
 from wxqr.service.secrets_box import new_secret_key
 from wxqr.service.webhooks import DeliveryProcess
 from wxqr.settings import Settings
+from wxqr.web.http_guard import HttpLimits
 from wxqr.wechat import TokenSource
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,19 @@ class Case:
     variables: tuple[str, ...]
     env: dict[str, str]
     check: Callable[[Runtime], object]
+
+
+def _http(runtime: Runtime) -> tuple[object, float]:
+    """(the connection limits, keep-alive seconds) ``wxqr serve`` would give uvicorn."""
+    options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
+    return options["http"].limits, options["timeout_keep_alive"]
+
+
+def _writer_db_timeouts(runtime: Runtime) -> tuple[float, float]:
+    """(connect, statement) timeouts the writer process builds its engine with."""
+    assert runtime.ingest is not None
+    config = runtime.ingest.writer._config  # type: ignore[attr-defined]
+    return config.connect_timeout_seconds, config.statement_timeout_seconds
 
 
 def _client_config(runtime: Runtime):  # type: ignore[no-untyped-def]
@@ -176,6 +190,24 @@ CASES = [
             _stored_app_secret(rt).startswith("enc:v1:")
             and rt.workspace.account(APPID).app_secret == "sec-env"
         ),
+        ("WXQR_DB_CONNECT_TIMEOUT_SECONDS", "WXQR_DB_STATEMENT_TIMEOUT_SECONDS"),
+        {"WXQR_DB_CONNECT_TIMEOUT_SECONDS": "2", "WXQR_DB_STATEMENT_TIMEOUT_SECONDS": "7"},
+        lambda rt: _writer_db_timeouts(rt) == (2.0, 7.0),
+    ),
+    Case(
+        (
+            "WXQR_HTTP_MAX_CONNECTIONS",
+            "WXQR_HTTP_HEADER_TIMEOUT_SECONDS",
+            "WXQR_HTTP_BODY_TIMEOUT_SECONDS",
+            "WXQR_HTTP_KEEPALIVE_SECONDS",
+        ),
+        {
+            "WXQR_HTTP_MAX_CONNECTIONS": "100",
+            "WXQR_HTTP_HEADER_TIMEOUT_SECONDS": "2",
+            "WXQR_HTTP_BODY_TIMEOUT_SECONDS": "3",
+            "WXQR_HTTP_KEEPALIVE_SECONDS": "4",
+        },
+        lambda rt: _http(rt) == (HttpLimits(100, 2.0, 3.0), 4.0),
     ),
     Case(
         ("WXQR_LOGIN_MAX_FAILURES", "WXQR_LOGIN_WINDOW_SECONDS"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
+import resource
 from typing import Any
 
 import typer
@@ -12,27 +14,74 @@ import uvicorn
 from wxqr.cli._ws import load_settings, open_runtime
 from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.settings import Settings
+from wxqr.web.http_guard import guarded_protocol, limits_from_settings
 
-__all__ = ["serve", "uvicorn_options"]
+__all__ = ["raise_open_files_limit", "serve", "uvicorn_options"]
+
+log = logging.getLogger(__name__)
+
+# File descriptors kept for everything but client connections (database, writer
+# process, logs, WeChat calls).
+_RESERVED_FDS = 256
 
 
 def _fast(module: str, fallback: str) -> str:
     return module if importlib.util.find_spec(module) is not None else fallback
 
 
+def raise_open_files_limit() -> int:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit; the soft limit now.
+
+    Every connection is a file descriptor: a low soft limit (often 1024) is what lets a
+    flood of idle connections make the server fail (issue 14)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not raise the open files limit from %d: %s", soft, exc)
+        return soft
+    return target
+
+
 def uvicorn_options(
-    settings: Settings, *, host: str | None, port: int | None, log_level: str
+    settings: Settings,
+    *,
+    host: str | None,
+    port: int | None,
+    log_level: str,
+    open_files: int | None = None,
 ) -> dict[str, Any]:
-    """uvicorn's options: ``--host``/``--port`` win over ``WXQR_HOST``/``WXQR_PORT``."""
+    """uvicorn's options: ``--host``/``--port`` win over ``WXQR_HOST``/``WXQR_PORT``.
+
+    ``http`` is uvicorn's fastest protocol with wxqr's header and body deadlines and its
+    connection cap (:mod:`wxqr.web.http_guard`), the cap lowered to fit ``open_files``.
+    uvicorn's ``limit_concurrency`` stays off on purpose: over its cap it answers 503 to
+    every new request, pushes included; the guard closes the oldest slow connection
+    instead, so a fresh push always gets in.
+    """
+    limits = limits_from_settings(settings)
+    if open_files is not None and open_files - _RESERVED_FDS < limits.max_connections:
+        cap = max(open_files - _RESERVED_FDS, 16)
+        log.warning(
+            "WXQR_HTTP_MAX_CONNECTIONS=%d is over what %d open files allow: %d",
+            limits.max_connections,
+            open_files,
+            cap,
+        )
+        limits = dataclasses.replace(limits, max_connections=cap)
     return {
         "host": host or settings.host,
         "port": settings.port if port is None else port,
         "loop": _fast("uvloop", "asyncio"),
-        "http": _fast("httptools", "h11"),
+        "http": guarded_protocol(_fast("httptools", "h11"), limits),
         "log_level": log_level.lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 10,
         "forwarded_allow_ips": list(settings.trusted_proxies),  # b-auth: WXQR_TRUSTED_PROXIES
+        "timeout_keep_alive": settings.http_keepalive_seconds,
     }
 
 
@@ -45,7 +94,10 @@ def serve(
     """Run wxqr's web server. Runs pending database migrations first."""
     settings = load_settings()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    options = uvicorn_options(settings, host=host, port=port, log_level=log_level)
+    open_files = raise_open_files_limit()
+    options = uvicorn_options(
+        settings, host=host, port=port, log_level=log_level, open_files=open_files
+    )
     if workers > 1:
         # Migrate (and store the environment's account) once, here; every worker process
         # then opens its own serving runtime (create_app_from_env). Secrets no key opens

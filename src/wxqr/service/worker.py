@@ -306,12 +306,21 @@ class JobWorker:
         return None
 
     def _store_user_info(self, account_id: int, info: UserInfo) -> None:
+        """Keep what user/info said, only while the user follows: WeChat's rule is to
+        delete a user's information on unfollow (the ingest writer erases it then), so
+        an answer that arrives after an unfollow, or describes one, is not kept."""
         f = t.followers
+        if not info.subscribed:
+            return
         qr_scene = info.qr_scene_str or (str(info.qr_scene) if info.qr_scene else None)
         with self._engine.begin() as conn:
             conn.execute(
                 update(f)
-                .where(f.c.account_id == account_id, f.c.openid == info.openid)
+                .where(
+                    f.c.account_id == account_id,
+                    f.c.openid == info.openid,
+                    f.c.following.is_(True),
+                )
                 .values(
                     wechat_subscribe_scene=(info.subscribe_scene or None),
                     wechat_qr_scene=(qr_scene[:64] if qr_scene else None),

@@ -36,9 +36,21 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: float | None = None,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
     """Create the engine for ``url`` (``Settings.database_url``: the store never reads the
-    environment itself)."""
+    environment itself).
+
+    PostgreSQL: ``connect_timeout`` (seconds) bounds each new connection and
+    ``statement_timeout`` (seconds, 0: none) each statement, so a hung or unreachable
+    server fails a request instead of holding it (issue 14). SQLite ignores both (its
+    ``busy_timeout`` bounds a lock wait).
+    """
     resolved = normalize_url(url)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
@@ -47,4 +59,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if connect_timeout is not None:
+        connect_args.setdefault("connect_timeout", max(1, round(connect_timeout)))
+    if statement_timeout is not None:
+        milliseconds = int(statement_timeout * 1000)
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c statement_timeout={milliseconds}".strip()
+    if connect_args:
+        kwargs["connect_args"] = connect_args
     return create_engine(resolved, **kwargs)

@@ -56,6 +56,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     # Alembic's ``context`` is process-global: one upgrade at a time per process.
     with _process_lock, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # Migrations may outlast the engine's statement_timeout (WXQR_DB_…): not here.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         elif connection.dialect.name == "sqlite":
             # Take the write lock before Alembic reads the current revision, and make the

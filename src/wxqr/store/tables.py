@@ -166,6 +166,21 @@ followers = Table(
     Index(None, "account_id", "first_channel_id"),
 )
 
+# The replay guard of the webhook (issue 14): which plaintext was recorded under each
+# signed (timestamp, nonce, signature) of an account, written by the group-commit writer
+# in the transaction that stores the push; kept for the freshness window, then pruned.
+push_signatures = Table(
+    "push_signatures",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("signed_key", String(32), primary_key=True),  # blake2b-128 hex of the triple
+    Column("body_digest", String(32), nullable=False),  # blake2b-128 hex of the plaintext
+    Column("seen_at", BigInt, nullable=False),  # Unix s, for pruning
+    # BRIN on PostgreSQL: seen_at only grows, so a block-range index serves the prune
+    # at almost no cost per insert (a b-tree here cost the hot path a third index write).
+    Index(None, "seen_at", postgresql_using="brin"),
+)
+
 # Work that needs WeChat (tagging, user info), fed from the store, retried by a worker.
 jobs = Table(
     "jobs",

@@ -1,10 +1,13 @@
 """The webhook WeChat pushes to: ``GET``/``POST /wechat/{appid}`` and ``/wechat``.
 
 Status codes: 200 ``success`` or a passive reply once the push is durable; 403 a bad
-signature or a stale timestamp; 400 malformed, hostile or undecryptable XML; 404 an
-unknown account; 405 another method; 413 a body over the limit (refused before it is
-read whole); 503 the push could not be made durable in time (WeChat retries). Nothing is
-stored unless the answer is 200.
+signature, a stale timestamp, or a signed query already recorded with another body (a
+forgery from a captured URL); 400 malformed, hostile or undecryptable XML; 404 an
+unknown account; 405 another method; 408 a body that did not arrive in time; 413 a body
+over the limit (refused before it is read whole); 503 the push could not be made
+durable in time, or the account could not be read (WeChat retries). Every answer comes
+within the push deadline (``WXQR_PUSH_DEADLINE_SECONDS``) whatever the database does.
+Nothing is stored unless the answer is 200.
 
 This is the hot path of the whole system (a QR code on a TV show brings thousands of
 scans a second), so it is a plain ASGI application that the app factory puts in front of
@@ -14,6 +17,7 @@ the account cache directly, and sends its answer in two ASGI messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -28,15 +32,23 @@ from wxqr.protocol import (
     open_push,
     verify_signature,
 )
-from wxqr.service.ingest import IngestService, IngestUnavailable, KnownAccount
+from wxqr.service.ingest import (
+    IngestService,
+    IngestUnavailable,
+    KnownAccount,
+    ReplayedSignature,
+    signature_fingerprint,
+)
 
 __all__ = [
     "BodyTooLarge",
+    "BodyTooSlow",
     "ClientGone",
     "WebhookApp",
     "parse_query",
     "query_signed",
     "read_body",
+    "read_body_by",
     "send_answer",
     "webhook_appid",
 ]
@@ -56,6 +68,10 @@ _NOT_WEBHOOK = "\x00"
 
 class BodyTooLarge(Exception):
     """The request body is larger than the configured limit."""
+
+
+class BodyTooSlow(Exception):
+    """The body did not arrive before the request's deadline (a slow client)."""
 
 
 class ClientGone(Exception):
@@ -96,6 +112,19 @@ def _content_length(scope: Scope) -> int | None:
         if name == b"content-length":
             return int(value) if value.isdigit() else None
     return None
+
+
+async def read_body_by(scope: Scope, receive: Receive, limit: int, deadline: float) -> bytes:
+    """:func:`read_body` given up at ``deadline`` (``time.monotonic()``) with
+    :class:`BodyTooSlow`: uvicorn has no body timeout, and a client trickling its body
+    must not hold a push's slot (issue 14)."""
+    # asyncio's own timeout: a third of anyio.fail_after's cost, on every push.
+    # (The event loop's clock is time.monotonic(), the deadline's.)
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await read_body(scope, receive, limit)
+    except TimeoutError:
+        raise BodyTooSlow from None
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -189,7 +218,13 @@ class WebhookApp:
         if method not in ("GET", "POST"):
             await send_answer(send, 405, b"method not allowed", allow=b"GET, POST")
             return
-        known = await self._ingest.account(appid)
+        deadline = self._ingest.deadline()
+        try:
+            known = await self._ingest.account(appid, deadline=deadline)
+        except IngestUnavailable as exc:
+            log.warning("webhook for %s unavailable: %s", appid or "the account", exc)
+            await send_answer(send, 503, b"try again")
+            return
         if known is None:
             await send_answer(send, 404, b"unknown account")
             return
@@ -201,15 +236,24 @@ class WebhookApp:
         keys = known.keys
         try:
             verify_signature(keys.token, query.timestamp, query.nonce, query.signature)
-            body = await read_body(scope, receive, self._max_body)
+            body = await read_body_by(scope, receive, self._max_body, deadline)
             opened = open_push(body, query, keys, max_age=self._max_age, max_bytes=self._max_body)
-            answer = await self._ingest.handle(known, opened)
-        except (InvalidSignature, StalePush) as exc:
+            # The replay guard: the signature does not cover the body (issue 14).
+            fingerprint = signature_fingerprint(
+                query.timestamp, query.nonce, query.signature, opened.xml
+            )
+            answer = await self._ingest.handle(
+                known, opened, fingerprint=fingerprint, deadline=deadline
+            )
+        except (InvalidSignature, StalePush, ReplayedSignature) as exc:
             log.info("refused a push for %s: %s", keys.appid, type(exc).__name__)
             await send_answer(send, 403, b"forbidden")
             return
         except BodyTooLarge:
             await send_answer(send, 413, b"body too large")
+            return
+        except BodyTooSlow:
+            await send_answer(send, 408, b"request timeout")
             return
         except ClientGone:
             # WeChat gave up before sending the whole body: nothing was stored, it retries.

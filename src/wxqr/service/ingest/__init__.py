@@ -21,7 +21,15 @@ from sqlalchemy import Engine
 from ._catalog import SceneCatalog
 from ._directory import KnownAccount
 from ._jobs import JobPolicy
-from ._model import IncomingPush, IngestUnavailable, Recorded, SceneInfo, incoming_push
+from ._model import (
+    IncomingPush,
+    IngestUnavailable,
+    Recorded,
+    ReplayedSignature,
+    SceneInfo,
+    incoming_push,
+    signature_fingerprint,
+)
 from ._recording import record_batch
 from ._service import IngestOptions, IngestService
 from ._wire import WriterConfig
@@ -34,10 +42,12 @@ __all__ = [
     "JobPolicy",
     "KnownAccount",
     "Recorded",
+    "ReplayedSignature",
     "SceneInfo",
     "WriterConfig",
     "incoming_push",
     "record_pushes",
+    "signature_fingerprint",
 ]
 
 
@@ -47,6 +57,14 @@ def record_pushes(
     *,
     policy: JobPolicy | None = None,
 ) -> list[Recorded]:
-    """Record ``items`` in one transaction (no writer, no cache); one result per item."""
+    """Record ``items`` in one transaction (no writer, no cache); one result per item.
+
+    Raises :class:`ReplayedSignature` (nothing recorded) if an item carries a signed
+    query already recorded with another body."""
     with engine.begin() as conn:
-        return record_batch(conn, items, SceneCatalog(ttl=0), policy or JobPolicy())
+        results = record_batch(conn, items, SceneCatalog(ttl=0), policy or JobPolicy())
+        recorded = [r for r in results if isinstance(r, Recorded)]
+        if len(recorded) != len(results):
+            conn.rollback()
+            raise ReplayedSignature("signed query already used with another body")
+        return recorded

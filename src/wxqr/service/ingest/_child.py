@@ -40,10 +40,17 @@ class _Child:
         self.config = config
         self.frames = FrameBuffer()
         self.ready: list[bytes] = []
-        self.engine = make_writer_engine(config.database_url, synchronous=config.synchronous)
+        self.engine = make_writer_engine(
+            config.database_url,
+            synchronous=config.synchronous,
+            connect_timeout=config.connect_timeout_seconds,
+            statement_timeout=config.statement_timeout_seconds,
+        )
         # The serving process's version arrives with each request (see write()).
         self.catalog = SceneCatalog(CatalogVersion(), ttl=config.cache_ttl_seconds)
-        self.recorder = BatchRecorder(self.engine, self.catalog)
+        self.recorder = BatchRecorder(
+            self.engine, self.catalog, signature_ttl=config.signature_ttl_seconds
+        )
         self.catalog_version: int | None = None
 
     def _receive(self, *, block: bool) -> bool:

@@ -77,6 +77,16 @@ class AccountDirectory:
                 self._by_id[known.account.id] = known
         return known
 
+    def stale(self, appid: str | None) -> KnownAccount | None:
+        """The account last read for ``appid``, however old (None: never found, or the
+        catalog version moved since): what the webhook may use while the store is down."""
+        key = _SINGLE if appid is None else appid
+        with self._lock:
+            if self._seen != self._version.current:
+                return None
+            entry = self._entries.get(key)
+        return entry[1] if entry is not None else None
+
     def forget(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,10 +25,12 @@ __all__ = [
     "IngestUnavailable",
     "Outcome",
     "Recorded",
+    "ReplayedSignature",
     "SceneInfo",
     "UnstorablePush",
     "event_kind",
     "incoming_push",
+    "signature_fingerprint",
 ]
 
 # events.kind values, exactly as the event log documents them.
@@ -73,14 +76,41 @@ class IncomingPush:
     create_time: int
     received_at: int  # Unix ms
     raw_xml: str | None
+    # The signed (timestamp, nonce, signature) of the request and the digest of the
+    # plaintext it carried (see signature_fingerprint); None: not checked (imports).
+    signed_key: str | None = None
+    body_digest: str | None = None
 
     @property
     def is_scan(self) -> bool:
         return self.kind in ("subscribe_scan", "scan")
 
 
+def signature_fingerprint(
+    timestamp: str, nonce: str, signature: str, plaintext: bytes
+) -> tuple[str, str]:
+    """(signed key, body digest) of a push, for the replay guard (issue 14).
+
+    WeChat's ``signature`` covers the token, timestamp and nonce but not the body, so a
+    captured query string would sign any body. The writer remembers which plaintext was
+    first recorded under each signed key and refuses a different one under the same key
+    (a WeChat retry resends the same plaintext). Both are fixed-size hex digests, whatever
+    the lengths of the query's fields.
+    """
+    signed = hashlib.blake2b(digest_size=16)
+    for part in (timestamp, nonce, signature):
+        signed.update(part.encode("utf-8", "surrogateescape"))
+        signed.update(b"\x00")
+    return signed.hexdigest(), hashlib.blake2b(plaintext, digest_size=16).hexdigest()
+
+
 def incoming_push(
-    account_id: int, opened: OpenedPush, *, received_at: int, keep_xml: bool = True
+    account_id: int,
+    opened: OpenedPush,
+    *,
+    received_at: int,
+    keep_xml: bool = True,
+    fingerprint: tuple[str, str] | None = None,
 ) -> IncomingPush:
     """Classify ``opened`` for the event log; raises :class:`UnstorablePush` (HTTP 400)."""
     push = opened.push
@@ -110,6 +140,8 @@ def incoming_push(
         create_time=push.create_time,
         received_at=received_at,
         raw_xml=opened.xml.decode("utf-8", "replace") if keep_xml else None,
+        signed_key=fingerprint[0] if fingerprint else None,
+        body_digest=fingerprint[1] if fingerprint else None,
     )
 
 
@@ -141,5 +173,10 @@ class IngestUnavailable(Exception):
     """The push could not be made durable in time (answer 5xx so WeChat retries)."""
 
 
+class ReplayedSignature(Exception):
+    """A push whose signed (timestamp, nonce, signature) was already recorded with a
+    different body: a forgery from a captured URL (answer 403, store nothing)."""
+
+
 #: What a writer says of one push: recorded (durable), or why it is not.
-Outcome = Recorded | IngestUnavailable
+Outcome = Recorded | IngestUnavailable | ReplayedSignature

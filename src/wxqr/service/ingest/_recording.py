@@ -10,7 +10,9 @@ The story of a batch, top to bottom:
    even with several wxqr processes on one database. Only new pushes change followers and
    enqueue jobs; unfollows are attributed from the follower row as it stands when they
    are recorded (first-touch channel). The unique (account_id, dedup_key) constraint,
-   with ``ON CONFLICT DO NOTHING``, stays the last line of defence.
+   with ``ON CONFLICT DO NOTHING``, stays the last line of defence. Under the same lock
+   the replay guard refuses a push whose signed query was already recorded with another
+   body (issue 14), and an unfollow erases what WeChat's user/info said of the user.
 3. A transient database error (a lock, a dropped connection) is retried with backoff
    until the earliest deadline of the batch; a batch that fails for a reason of its own
    is split in halves, so one bad push cannot hold back the others.
@@ -23,6 +25,7 @@ The story of a batch, top to bottom:
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -38,8 +41,15 @@ from wxqr.service.webhooks._types import event_types_of_kind
 from ._catalog import SceneCatalog
 from ._followers import FollowerState, apply_event, follower_changes, state_from_row
 from ._jobs import JobPolicy, jobs_for
-from ._model import IncomingPush, IngestUnavailable, Outcome, Recorded, SceneInfo
-from ._sql import analyze, prefetch, write
+from ._model import (
+    IncomingPush,
+    IngestUnavailable,
+    Outcome,
+    Recorded,
+    ReplayedSignature,
+    SceneInfo,
+)
+from ._sql import analyze, prefetch, prune_signatures, write
 
 __all__ = ["BatchRecorder", "record_batch"]
 
@@ -55,9 +65,18 @@ class BatchRecorder:
     machine). Not thread-safe: one recorder per writer.
     """
 
-    def __init__(self, engine: Engine, catalog: SceneCatalog | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        catalog: SceneCatalog | None = None,
+        *,
+        signature_ttl: float = 86400.0,
+    ) -> None:
         self._engine = engine
         self.catalog = catalog or SceneCatalog()
+        # Signed queries are remembered this long (the freshness window), then pruned.
+        self._signature_ttl = signature_ttl
+        self._prune_at = time.monotonic() + min(signature_ttl, 60.0)
         self.batches = 0
         self.recorded = 0
         self._new_since_analyze = 0
@@ -110,7 +129,10 @@ class BatchRecorder:
             else:
                 self.batches += 1
                 self.recorded += len(batch)
-                self._maybe_analyze(sum(1 for r in results if r.inserted))
+                self._maybe_analyze(
+                    sum(1 for r in results if isinstance(r, Recorded) and r.inserted)
+                )
+                self._maybe_prune()
                 return list(results)
 
     def _split(
@@ -132,6 +154,19 @@ class BatchRecorder:
         self._analyzing = threading.Thread(target=self._analyze, name="wxqr-analyze", daemon=True)
         self._analyzing.start()
 
+    def _maybe_prune(self) -> None:
+        """Forget the signed queries older than the freshness window, once a minute at
+        most (one indexed DELETE, after a commit: never inside a batch)."""
+        now = time.monotonic()
+        if now < self._prune_at:
+            return
+        self._prune_at = now + min(self._signature_ttl, 60.0)
+        try:
+            with self._engine.begin() as conn:
+                prune_signatures(conn, int(time.time() - self._signature_ttl))
+        except DBAPIError as exc:
+            log.warning("pruning push signatures failed: %s", type(exc).__name__)
+
     def _analyze(self) -> None:
         try:
             with self._engine.begin() as conn:
@@ -147,7 +182,7 @@ def record_batch(
     policy: JobPolicy,
     *,
     commit: bool = False,
-) -> list[Recorded]:
+) -> list[Recorded | ReplayedSignature]:
     """Record ``items`` inside the caller's transaction; one result per item, in order.
 
     ``commit``: end the transaction with the writes (on PostgreSQL that saves a round
@@ -161,14 +196,21 @@ def record_batch(
             return None
         return scenes.get((item.account_id, item.scene))
 
-    # 2. Under the accounts' ingest lock: which pushes are new, and their followers' rows.
+    # 2. Under the accounts' ingest lock: which pushes are new, their followers' rows, and
+    #    which bodies were recorded under the batch's signed queries.
+    dedup_keys = list(dict.fromkeys((item.account_id, item.dedup_key) for item in items))
+    follower_keys = [(i.account_id, i.openid) for i in items if i.kind in _FOLLOWER_KINDS]
+    now = int(time.time())
+    claims = _claims(items, now)
+    found = prefetch(conn, dedup_keys, follower_keys, claims)
+    refused, signatures = _replay_guard(items, found.signatures, now)
+    if found.claimed:
+        signatures = []  # inserted by prefetch already
     unique: dict[tuple[int, str], IncomingPush] = {}
-    for item in items:
-        unique.setdefault((item.account_id, item.dedup_key), item)
-    follower_keys = [
-        (item.account_id, item.openid) for item in unique.values() if item.kind in _FOLLOWER_KINDS
-    ]
-    stored, follower_rows = prefetch(conn, list(unique), follower_keys)
+    for index, item in enumerate(items):
+        if index not in refused:
+            unique.setdefault((item.account_id, item.dedup_key), item)
+    stored, follower_rows = found.stored, found.followers
     new_keys = set(unique) - stored
     new_items = [item for key, item in unique.items() if key in new_keys]
 
@@ -191,9 +233,10 @@ def record_batch(
                 after[key] = changed
         rows.append(_event_row(item, info, channel_id))
 
-    # 4. Events, follower inserts and updates, jobs: written together (and committed).
-    now = int(time.time())
+    # 4. Events, follower inserts and updates, jobs, signatures: written together (and
+    #    committed). An unfollow also erases what WeChat's user/info said of the user.
     inserts, updates = follower_changes(before, after, now=now)
+    unfollowed = sorted({(i.account_id, i.openid) for i in new_items if i.kind == "unsubscribe"})
     jobs = [
         (item.account_id, kind.value, json.dumps(payload), "pending", 0, now, now, now)
         for item in new_items
@@ -205,12 +248,25 @@ def record_batch(
         for item in new_items
         if event_types_of_kind(item.kind)
     ]
-    write(conn, rows, inserts, updates, jobs, outbox, commit=commit)
+    write(
+        conn,
+        rows,
+        inserts,
+        updates,
+        jobs,
+        outbox,
+        signatures=signatures,
+        unfollowed=unfollowed,
+        commit=commit,
+    )
 
     # 5. One result per item; a push repeated within the batch is inserted once.
-    results: list[Recorded] = []
+    results: list[Recorded | ReplayedSignature] = []
     first_seen: set[tuple[int, str]] = set()
-    for item in items:
+    for index, item in enumerate(items):
+        if index in refused:
+            results.append(ReplayedSignature("signed query already used with another body"))
+            continue
         key = (item.account_id, item.dedup_key)
         info = info_of(item)
         results.append(
@@ -222,6 +278,41 @@ def record_batch(
         )
         first_seen.add(key)
     return results
+
+
+def _claims(items: Sequence[IncomingPush], now: int) -> list[tuple[int, str, str, int]]:
+    """The batch's signature rows (SIGNATURE_COLUMNS), the first body of each key."""
+    first: dict[tuple[int, str], tuple[int, str, str, int]] = {}
+    for item in items:
+        if item.signed_key is not None and item.body_digest is not None:
+            key = (item.account_id, item.signed_key)
+            first.setdefault(key, (item.account_id, item.signed_key, item.body_digest, now))
+    return list(first.values())
+
+
+def _replay_guard(
+    items: Sequence[IncomingPush], recorded: dict[tuple[int, str], str], now: int
+) -> tuple[set[int], list[tuple[int, str, str, int]]]:
+    """(indexes of the items to refuse, signature rows to insert).
+
+    The first body seen under a signed query (in the store, else first in the batch)
+    is the push; the same body again is WeChat's retry (the dedup key then makes it a
+    no-op); any other body under that query is a forgery.
+    """
+    digests = dict(recorded)
+    refused: set[int] = set()
+    rows: list[tuple[int, str, str, int]] = []
+    for index, item in enumerate(items):
+        if item.signed_key is None or item.body_digest is None:
+            continue
+        key = (item.account_id, item.signed_key)
+        known = digests.get(key)
+        if known is None:
+            digests[key] = item.body_digest
+            rows.append((item.account_id, item.signed_key, item.body_digest, now))
+        elif not hmac.compare_digest(known, item.body_digest):
+            refused.add(index)
+    return refused, rows
 
 
 def _event_row(

@@ -19,11 +19,16 @@ __all__ = [
     "EVENT_COLUMNS",
     "FOLLOWER_STATE_COLUMNS",
     "JOB_COLUMNS",
+    "SIGNATURE_COLUMNS",
+    "USER_INFO_COLUMNS",
+    "Prefetched",
     "analyze",
     "existing_dedup_keys",
     "insert_rows",
     "prefetch",
+    "prune_signatures",
     "select_followers",
+    "select_signatures",
     "update_followers",
     "write",
 ]
@@ -66,14 +71,20 @@ JOB_COLUMNS = (
     "created_at",
     "updated_at",
 )
+SIGNATURE_COLUMNS = ("account_id", "signed_key", "body_digest", "seen_at")
+# What the worker fetched about a follower from WeChat's user/info: erased on unfollow.
+USER_INFO_COLUMNS = ("wechat_subscribe_scene", "wechat_qr_scene", "user_info_at")
 # The advisory lock class of ingest writers (PostgreSQL), "wxqi" in ASCII.
 _PG_INGEST_LOCK = 0x77787169
 _EVENT_KEY = ("account_id", "dedup_key")
+_SIGNATURE_KEY = ("account_id", "signed_key")
 
 for _table, _names in (
     (t.events, EVENT_COLUMNS),
     (t.followers, FOLLOWER_STATE_COLUMNS),
     (t.jobs, JOB_COLUMNS),
+    (t.push_signatures, SIGNATURE_COLUMNS),
+    (t.followers, USER_INFO_COLUMNS),
 ):
     for _name in _names:
         assert _name in _table.c, f"{_table.name}.{_name} is not in wxqr.store.tables"
@@ -177,33 +188,70 @@ def _pg(conn: Connection) -> Any:
     return conn.connection.dbapi_connection
 
 
+def _by_account(pairs: Sequence[tuple[int, str]]) -> dict[int, list[str]]:
+    grouped: dict[int, list[str]] = {}
+    for account_id, value in pairs:
+        grouped.setdefault(account_id, []).append(value)
+    return grouped
+
+
+def select_signatures(conn: Connection, account_id: int, signed: Sequence[str]) -> list[Any]:
+    """(signed_key, body_digest) rows of these signed keys (SQLite)."""
+    clause, params = _in_clause(conn, "signed_key", signed)
+    sql = (
+        f"SELECT signed_key, body_digest FROM {t.push_signatures.name} "  # noqa: S608
+        f"WHERE account_id = {_id_mark(conn)} AND {clause}"
+    )
+    return list(conn.exec_driver_sql(sql, (account_id, *params)))
+
+
+class Prefetched:
+    """What :func:`prefetch` read under the ingest lock."""
+
+    __slots__ = ("claimed", "followers", "signatures", "stored")
+
+    def __init__(self) -> None:
+        self.stored: set[tuple[int, str]] = set()  # (account, dedup key) already logged
+        self.followers: dict[tuple[int, str], tuple[Any, ...]] = {}  # (account, openid)
+        # (account, signed key) -> digest, of the keys recorded before this batch
+        self.signatures: dict[tuple[int, str], str] = {}
+        # True: the claims were inserted already (PostgreSQL); write() must not again.
+        self.claimed = False
+
+
 def prefetch(
     conn: Connection,
     keys: Sequence[tuple[int, str]],
     openids: Sequence[tuple[int, str]],
-) -> tuple[set[tuple[int, str]], dict[tuple[int, str], tuple[Any, ...]]]:
-    """Take the ingest lock of the accounts, then read which dedup keys are stored and the
-    follower rows of ``openids``: (stored keys, (account, openid) -> state columns).
+    claims: Sequence[tuple[int, str, str, int]] = (),
+) -> Prefetched:
+    """Take the ingest lock of the accounts, then read which dedup keys are stored, the
+    follower rows of ``openids`` and the body digests recorded before under the signed
+    keys of ``claims`` (SIGNATURE_COLUMNS rows, one per key).
 
-    On PostgreSQL the lock and both reads go in one pipeline (one round trip).
+    On PostgreSQL the lock, the reads and the claims themselves (``INSERT … ON CONFLICT
+    DO NOTHING RETURNING``: the keys not returned were recorded before) go in one
+    pipeline, one round trip; only when some key was recorded before (a retry or a
+    forgery) does a second query read their digests.
     """
-    keys_by: dict[int, list[str]] = {}
-    for account_id, key in keys:
-        keys_by.setdefault(account_id, []).append(key)
-    openids_by: dict[int, list[str]] = {}
-    for account_id, openid in openids:
-        openids_by.setdefault(account_id, []).append(openid)
-    accounts = sorted(set(keys_by) | set(openids_by))
-    stored: set[tuple[int, str]] = set()
-    rows: dict[tuple[int, str], tuple[Any, ...]] = {}
+    keys_by = _by_account(keys)
+    openids_by = _by_account(openids)
+    signed_by = _by_account([(claim[0], claim[1]) for claim in claims])
+    accounts = sorted(set(keys_by) | set(openids_by) | set(signed_by))
+    found = Prefetched()
+    stored, rows, digests = found.stored, found.followers, found.signatures
     if not _postgres(conn):
         for account_id in accounts:
-            found = existing_dedup_keys(conn, account_id, keys_by.get(account_id, []))
-            stored.update((account_id, key) for key in found)
+            if keys_by.get(account_id):
+                dedup = existing_dedup_keys(conn, account_id, keys_by[account_id])
+                stored.update((account_id, key) for key in dedup)
             if openids_by.get(account_id):
                 for row in select_followers(conn, account_id, sorted(set(openids_by[account_id]))):
                     rows[(account_id, row[0])] = row[1:]
-        return stored, rows
+            if signed_by.get(account_id):
+                for row in select_signatures(conn, account_id, sorted(set(signed_by[account_id]))):
+                    digests[(account_id, row[0])] = row[1]
+        return found
     pg = _pg(conn)
     key_sql = (
         f"SELECT dedup_key FROM {t.events.name} "  # noqa: S608
@@ -224,12 +272,24 @@ def prefetch(
             for a in accounts
             if openids_by.get(a)
         ]
+        claim_cursor = None
+        if claims:
+            sql, params = _unnest_insert(
+                conn, t.push_signatures, SIGNATURE_COLUMNS, claims, _SIGNATURE_KEY
+            )
+            claim_cursor = pg.execute(f"{sql} RETURNING account_id, signed_key", params)
         for account_id, cursor in key_cursors:
             stored.update((account_id, row[0]) for row in cursor.fetchall())
         for account_id, cursor in follower_cursors:
             for row in cursor.fetchall():
                 rows[(account_id, row[0])] = tuple(row[1:])
-    return stored, rows
+        claimed = {(row[0], row[1]) for row in claim_cursor.fetchall()} if claim_cursor else set()
+    found.claimed = True
+    earlier = _by_account([(c[0], c[1]) for c in claims if (c[0], c[1]) not in claimed])
+    for account_id, signed_keys in earlier.items():
+        for row in select_signatures(conn, account_id, signed_keys):
+            digests[(account_id, row[0])] = row[1]
+    return found
 
 
 # The outbox keeps rows only while some outbound webhook endpoint is enabled.
@@ -245,12 +305,16 @@ def write(
     jobs: Sequence[Sequence[Any]],
     outbox: Sequence[Sequence[Any]] = (),
     *,
+    signatures: Sequence[Sequence[Any]] = (),
+    unfollowed: Sequence[tuple[int, str]] = (),
     commit: bool = False,
 ) -> None:
-    """Insert the events, followers and jobs (JOB_COLUMNS, the payload as JSON text),
-    update the changed followers, add the outbound webhooks' outbox rows (OUTBOX_COLUMNS
-    of :mod:`wxqr.service.webhooks`; kept only while an endpoint is enabled, decided by
-    the INSERT itself so it costs no round trip), and with ``commit`` end the transaction.
+    """Insert the events, followers, jobs (JOB_COLUMNS, the payload as JSON text) and
+    push signatures (SIGNATURE_COLUMNS), update the changed followers, erase what WeChat's
+    user/info told of the ``unfollowed`` (account, openid) pairs (WeChat's rule: delete a
+    user's information on unfollow), add the outbound webhooks' outbox rows
+    (OUTBOX_COLUMNS; kept only while an endpoint is enabled, decided by the INSERT itself
+    so it costs no round trip), and with ``commit`` end the transaction.
 
     PostgreSQL: all of it, the COMMIT included, in one pipeline: one round trip. (The
     caller's ``Connection`` then commits a transaction the driver knows is finished,
@@ -262,6 +326,15 @@ def write(
         insert_rows(conn, t.followers, follower_columns, follower_inserts)
         update_followers(conn, follower_updates)
         insert_rows(conn, t.jobs, JOB_COLUMNS, jobs)
+        insert_rows(
+            conn,
+            t.push_signatures,
+            SIGNATURE_COLUMNS,
+            signatures,
+            ignore_conflict_on=_SIGNATURE_KEY,
+        )
+        if unfollowed:
+            conn.exec_driver_sql(_erase_user_info_sql("?", "?"), list(unfollowed))
         if outbox:
             names = ", ".join(OUTBOX_COLUMNS)
             marks = ", ".join("?" * len(OUTBOX_COLUMNS))
@@ -277,6 +350,7 @@ def write(
             (t.events, EVENT_COLUMNS, events, _EVENT_KEY),
             (t.followers, follower_columns, follower_inserts, ()),
             (t.jobs, JOB_COLUMNS, jobs, ()),
+            (t.push_signatures, SIGNATURE_COLUMNS, signatures, _SIGNATURE_KEY),
         ):
             if rows:
                 sql, params = _unnest_insert(conn, table, columns, rows, conflict)
@@ -291,8 +365,26 @@ def write(
                 "WHERE account_id = %s::integer AND openid = %s"
             )
             pg.cursor().executemany(sql, list(follower_updates))
+        if unfollowed:
+            pg.cursor().executemany(_erase_user_info_sql("%s::integer", "%s"), list(unfollowed))
         if commit:
             pg.commit()
+
+
+def _erase_user_info_sql(id_mark: str, mark: str) -> str:
+    """UPDATE that empties USER_INFO_COLUMNS of one (account_id, openid), if unfollowed."""
+    sets = ", ".join(f"{name} = NULL" for name in USER_INFO_COLUMNS)
+    return (
+        f"UPDATE {t.followers.name} SET {sets} "  # noqa: S608
+        f"WHERE account_id = {id_mark} AND openid = {mark} AND NOT following"
+    )
+
+
+def prune_signatures(conn: Connection, before: int) -> int:
+    """Forget the push signatures seen before ``before`` (Unix s); how many went."""
+    sql = f"DELETE FROM {t.push_signatures.name} WHERE seen_at < {_mark(conn)}"  # noqa: S608
+    result = conn.exec_driver_sql(sql, (before,))
+    return max(result.rowcount, 0)
 
 
 def analyze(conn: Connection) -> None:

@@ -12,7 +12,8 @@ pair). The conversation:
 3. serving → writer: :data:`STOP` (an empty frame): write what you have, then exit.
 
 On the wire a push is the tuple of its :class:`~._model.IncomingPush` fields and an
-outcome is ``(inserted, orphan, SceneInfo | None)`` or the message of the error: plain
+outcome is ``(inserted, orphan, SceneInfo | None)``, the message of the error, or None
+for a push refused by the replay guard: plain
 tuples pickle several times faster than dataclasses, and the hot path sends thousands a
 second. Only this module knows those shapes; both sides see typed values.
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from ._jobs import JobPolicy
-from ._model import IncomingPush, IngestUnavailable, Outcome, Recorded, SceneInfo
+from ._model import IncomingPush, IngestUnavailable, Outcome, Recorded, ReplayedSignature, SceneInfo
 
 __all__ = [
     "READY",
@@ -58,6 +59,11 @@ class WriterConfig:
     synchronous: str = "FULL"
     batch_max: int = 1000
     cache_ttl_seconds: float = 5.0
+    # How long signed queries are remembered by the replay guard (seconds).
+    signature_ttl_seconds: float = 86400.0
+    # PostgreSQL: seconds to connect, and the longest statement (0: no limit).
+    connect_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 30.0
 
     def __repr__(self) -> str:
         return f"WriterConfig(batch_max={self.batch_max}, synchronous={self.synchronous!r})"
@@ -143,26 +149,31 @@ def decode_request(payload: bytes) -> WriteRequest:
 
 # -- writer → serving process
 
-_WireOutcome = tuple[bool, bool, SceneInfo | None] | str
+_WireOutcome = tuple[bool, bool, SceneInfo | None] | str | None
+
+
+def _wire_outcome(outcome: Outcome) -> _WireOutcome:
+    if isinstance(outcome, Recorded):
+        return (outcome.inserted, outcome.orphan, outcome.scene_info)
+    if isinstance(outcome, ReplayedSignature):
+        return None
+    return str(outcome)
+
+
+def _outcome(encoded: _WireOutcome) -> Outcome:
+    if encoded is None:
+        return ReplayedSignature("signed query already used with another body")
+    if isinstance(encoded, str):
+        return IngestUnavailable(encoded)
+    return Recorded(inserted=encoded[0], orphan=encoded[1], scene_info=encoded[2])
 
 
 def encode_answer(outcomes: Sequence[tuple[int, Outcome]]) -> bytes:
     """A frame with the ``(seq, outcome)`` of every push the writer took."""
-    wire: list[tuple[int, _WireOutcome]] = [
-        (seq, (o.inserted, o.orphan, o.scene_info) if isinstance(o, Recorded) else str(o))
-        for seq, o in outcomes
-    ]
+    wire: list[tuple[int, _WireOutcome]] = [(seq, _wire_outcome(o)) for seq, o in outcomes]
     return frame(pickle.dumps(wire, protocol=_PICKLE))
 
 
 def decode_answer(payload: bytes) -> list[tuple[int, Outcome]]:
     wire: list[tuple[int, Any]] = pickle.loads(payload)  # noqa: S301 - our own child's bytes
-    return [
-        (
-            seq,
-            IngestUnavailable(encoded)
-            if isinstance(encoded, str)
-            else Recorded(inserted=encoded[0], orphan=encoded[1], scene_info=encoded[2]),
-        )
-        for seq, encoded in wire
-    ]
+    return [(seq, _outcome(encoded)) for seq, encoded in wire]

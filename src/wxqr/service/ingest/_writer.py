@@ -89,8 +89,9 @@ class GroupCommitWriter:
         catalog: SceneCatalog | None = None,
         policy: Callable[[], JobPolicy] = JobPolicy,
         on_commit: Callable[[Sequence[Recorded]], None] | None = None,
+        signature_ttl: float = 86400.0,
     ) -> None:
-        self._recorder = BatchRecorder(engine, catalog)
+        self._recorder = BatchRecorder(engine, catalog, signature_ttl=signature_ttl)
         self._batch_max = batch_max
         self._policy = policy
         self.on_commit = on_commit
