@@ -257,3 +257,38 @@ def test_pushes_given_up_on_while_the_database_is_stuck_are_dropped_from_the_que
     assert waiting_while_stuck == 2 + 1 + 50
     assert all(r.inserted for r in results)
     assert sorted(r["openid"] for r in events(engine)) == ["o-last", "o-live-0", "o-live-1"]
+
+
+def test_frames_answered_together_leave_nothing_in_flight(
+    database_url: str, engine: Engine
+) -> None:
+    """The writer process records every frame it has waiting in one transaction and
+    answers them with one frame: both count as answered, so the serving process keeps
+    sending two frames at a time (it used to think one was still out, for good)."""
+    account = add_account(engine, appid=p.APPID, token=p.TOKEN)
+    keys = AccountKeys(p.APPID, p.TOKEN)
+    now = int(time.time())
+
+    async def scenario() -> tuple[list[int], ProcessWriter]:
+        writer = ProcessWriter(WriterConfig(database_url))
+        writer.start()
+        loop = asyncio.get_running_loop()
+        idle_counts = []
+        for burst in range(5):
+            futures = []
+            for n in range(20):  # the first two go out as frames at once, together
+                sealed = p.seal(p.subscribe(f"o-{burst}-{n}", now), keys)
+                opened = open_push(sealed.body, sealed.query, keys, max_age=0)
+                item = incoming_push(account.id, opened, received_at=int(time.time() * 1000))
+                future: asyncio.Future[Recorded] = loop.create_future()
+                writer.submit(Pending(item, time.monotonic() + 10, loop, future))
+                futures.append(future)
+            await asyncio.gather(*futures)
+            idle_counts.append(writer.frames_in_flight)
+        await writer.aclose()
+        return idle_counts, writer
+
+    idle_counts, writer = asyncio.run(scenario())
+    assert idle_counts == [0] * 5
+    assert writer.recorded == 100
+    assert len(events(engine)) == 100

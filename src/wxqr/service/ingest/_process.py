@@ -37,7 +37,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wxqr.service.catalog_version import CatalogVersion
@@ -99,9 +99,20 @@ class ProcessWriter:
         self._exited: asyncio.Event | None = None
         self._watched = -1  # the socket's descriptor while the loop watches it
         self._in_flight = 0  # frames sent to the child and not answered yet
+        # The child may answer several frames at once (one transaction for all it had
+        # waiting): a frame is answered when every push of it is, so each push's frame
+        # is remembered, with the pushes each frame still waits for.
+        self._frame_numbers = itertools.count()
+        self._frame_of: dict[int, int] = {}
+        self._frame_left: dict[int, int] = {}
         self.batches = 0
         self.recorded = 0
         self.restarts = 0
+
+    @property
+    def frames_in_flight(self) -> int:
+        """Frames sent to the writer process and not answered yet (at most two)."""
+        return self._in_flight
 
     @property
     def pid(self) -> int | None:
@@ -210,6 +221,10 @@ class ProcessWriter:
         if not taken:
             return
         entries = [(seq, p.deadline, p.item) for seq, p in taken]
+        frame = next(self._frame_numbers)
+        self._frame_left[frame] = len(entries)
+        for seq, _ in taken:
+            self._frame_of[seq] = frame
         self._in_flight += 1
         self._write(encode_request(self._catalog_version.current, self._policy(), entries))
 
@@ -260,10 +275,22 @@ class ProcessWriter:
             self._child_exited()
             return
         for payload in self._frames.feed(data):
-            self._in_flight -= 1
-            self._dispatch(decode_answer(payload))
+            answer = decode_answer(payload)
+            self._answered(seq for seq, _ in answer)
+            self._dispatch(answer)
         if self._in_flight < _MAX_IN_FLIGHT and self._outbox:
             self._flush()
+
+    def _answered(self, seqs: Iterable[int]) -> None:
+        """Count the frames whose every push is answered as no longer in flight."""
+        for seq in seqs:
+            frame = self._frame_of.pop(seq, None)
+            if frame is None:
+                continue
+            self._frame_left[frame] -= 1
+            if not self._frame_left[frame]:
+                del self._frame_left[frame]
+                self._in_flight -= 1
 
     def _dispatch(self, answer: list[tuple[int, Outcome]]) -> None:
         committed: list[Recorded] = []
@@ -285,6 +312,8 @@ class ProcessWriter:
         waiting, self._waiting = self._waiting, {}
         self._outbox = []
         self._in_flight = 0
+        self._frame_of.clear()
+        self._frame_left.clear()
         resolve([(pending, IngestUnavailable(reason)) for pending in waiting.values()])
 
     # -- the child going away
