@@ -9,6 +9,7 @@ from typing import Any
 import typer
 import uvicorn
 
+from wxqr.cli._signals import exit_cleanly_on_sigterm
 from wxqr.cli._ws import load_settings, open_runtime
 from wxqr.settings import Settings
 
@@ -44,6 +45,7 @@ def serve(
     settings = load_settings()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     options = uvicorn_options(settings, host=host, port=port, log_level=log_level)
+    exit_cleanly_on_sigterm()  # ops: a SIGTERM stop (systemd) exits 0 after the drain
     if workers > 1:
         # Migrate (and store the environment's account) once, here; every worker process
         # then opens its own serving runtime (create_app_from_env).
