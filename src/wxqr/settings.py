@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from wxqr._dburl import DEFAULT_DATABASE_URL, SUPPORTED_BACKENDS, database_backend, normalize_url
 from wxqr.protocol import EncryptMode
 
-__all__ = ["WECHAT_TOKEN_SOURCES", "EnvAccount", "Settings", "SettingsError"]
+__all__ = ["LOG_FORMATS", "WECHAT_TOKEN_SOURCES", "EnvAccount", "Settings", "SettingsError"]
 
 #: Values of ``WXQR_WECHAT_TOKEN_SOURCE`` (those of :class:`wxqr.wechat.TokenSource`).
 WECHAT_TOKEN_SOURCES = ("stable", "classic")
+#: Values of ``WXQR_LOG_FORMAT`` (see :mod:`wxqr.logs`).
+LOG_FORMATS = ("text", "logfmt", "json")
 
 
 class SettingsError(ValueError):
@@ -180,6 +182,12 @@ class Settings:
     # which its attempts are refused with 429 until the oldest failure leaves the window.
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
+    # ops: observability. /metrics needs "Authorization: Bearer <token>" when set, else
+    # answers loopback clients only; log lines as text, logfmt (key=value) or JSON; one
+    # log line per HTTP request (with its request id) when access_log.
+    metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "text"
+    access_log: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,4 +226,7 @@ class Settings:
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
+            metrics_token=_optional(env, "WXQR_METRICS_TOKEN"),  # ops
+            log_format=_choice(env, "WXQR_LOG_FORMAT", "text", LOG_FORMATS),  # ops
+            access_log=_bool(env, "WXQR_ACCESS_LOG", False),  # ops
         )

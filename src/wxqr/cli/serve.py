@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 from typing import Any
 
 import typer
@@ -11,6 +10,7 @@ import uvicorn
 
 from wxqr.cli._signals import exit_cleanly_on_sigterm
 from wxqr.cli._ws import load_settings, open_runtime
+from wxqr.logs import configure_logging
 from wxqr.settings import Settings
 
 __all__ = ["serve", "uvicorn_options"]
@@ -32,6 +32,7 @@ def uvicorn_options(
         "log_level": log_level.lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 10,
+        "log_config": None,  # ops: uvicorn's loggers go through wxqr.logs (timestamps, ids)
     }
 
 
@@ -43,7 +44,7 @@ def serve(
 ) -> None:
     """Run wxqr's web server. Runs pending database migrations first."""
     settings = load_settings()
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format, log_level)  # ops: WXQR_LOG_FORMAT, timestamps
     options = uvicorn_options(settings, host=host, port=port, log_level=log_level)
     exit_cleanly_on_sigterm()  # ops: a SIGTERM stop (systemd) exits 0 after the drain
     if workers > 1:

@@ -203,6 +203,7 @@ class WebhookApp:
             verify_signature(keys.token, query.timestamp, query.nonce, query.signature)
             body = await read_body(scope, receive, self._max_body)
             opened = open_push(body, query, keys, max_age=self._max_age, max_bytes=self._max_body)
+            scope["wxqr.push"] = opened.push  # ops: its kind and CreateTime for the metrics
             answer = await self._ingest.handle(known, opened)
         except (InvalidSignature, StalePush) as exc:
             log.info("refused a push for %s: %s", keys.appid, type(exc).__name__)

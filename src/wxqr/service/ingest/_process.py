@@ -29,6 +29,7 @@ from that loop (one per ``wxqr serve`` process).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -37,6 +38,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -77,6 +79,9 @@ class ProcessWriter:
         self._config = config
         self._policy = policy
         self.on_commit = on_commit
+        self.on_batch: Callable[[int, float], None] | None = None  # ops: metrics
+        # ops: (last seq, time sent) of each frame in flight, for the batch commit time
+        self._sent_at: collections.deque[tuple[int, float]] = collections.deque()
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._waiting: dict[int, Pending] = {}
@@ -98,6 +103,12 @@ class ProcessWriter:
     def pid(self) -> int | None:
         """The child's process id (None before it is started)."""
         return None if self._process is None else int(self._process.pid)
+
+    @property
+    def running(self) -> bool:
+        """ops: started, not closed, and the child alive (/readyz)."""
+        process = self._process
+        return not self._closed and process is not None and process.poll() is None
 
     @property
     def pending(self) -> int:
@@ -209,6 +220,7 @@ class ProcessWriter:
             rows,
         )
         self._in_flight += 1
+        self._sent_at.append((rows[-1][0], time.perf_counter()))  # ops
         self._write(frame(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def _write(self, data: bytes) -> None:
@@ -277,13 +289,26 @@ class ProcessWriter:
             if pending is not None:
                 pairs.append((pending, outcome))
         resolve(pairs)
+        self._observe_batch(answer)  # ops
         if committed:
             self.batches += 1
             self.recorded += len(committed)
             if self.on_commit is not None:
                 self.on_commit(committed)
 
+    def _observe_batch(self, answer: Answer) -> None:
+        """ops: tell ``on_batch`` the answer's size and how long since its first frame
+        went (the child may answer several frames at once)."""
+        sent = None
+        last = answer[-1][0] if answer else -1
+        while self._sent_at and self._sent_at[0][0] <= last:
+            _, at = self._sent_at.popleft()
+            sent = at if sent is None else sent
+        if sent is not None and self.on_batch is not None:
+            self.on_batch(len(answer), time.perf_counter() - sent)
+
     def _fail_all(self, reason: str) -> None:
+        self._sent_at.clear()  # ops
         waiting, self._waiting = self._waiting, {}
         self._outbox = []
         self._in_flight = 0
