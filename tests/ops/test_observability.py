@@ -17,9 +17,9 @@ from tests.web import pushes as p
 from wxqr.emulator.testing import EmulatorAccount, running_emulator
 from wxqr.protocol import EncryptMode
 from wxqr.settings import Settings
-from wxqr.wechat import ClientConfig, InvalidCredentials, SyncWeChatClient, observe_calls
 from wxqr.web.app import create_app
 from wxqr.web.metrics import WxqrMetrics
+from wxqr.wechat import ClientConfig, InvalidCredentials, SyncWeChatClient, observe_calls
 
 SECRET = "observability-secret"
 
@@ -90,9 +90,7 @@ def test_a_served_push_shows_in_metrics_logs_and_readiness(
                 assert metrics.status_code == 200
                 assert metrics.headers["content-type"].startswith("text/plain")
                 text = metrics.text
-                if _sample(
-                    text, "wxqr_wechat_calls_total", path="/cgi-bin/user/info", errcode="0"
-                ):
+                if _sample(text, "wxqr_wechat_calls_total", path="/cgi-bin/user/info", errcode="0"):
                     break
                 assert time.monotonic() < deadline, text
                 time.sleep(0.1)
@@ -138,9 +136,7 @@ def test_metrics_needs_the_token_when_one_is_set(database_url: str, engine: Engi
         assert "wxqr_pushes_total" in ok.text or "# HELP wxqr_pushes" in ok.text
 
 
-def test_metrics_refuse_a_remote_client_without_a_token(
-    database_url: str, engine: Engine
-) -> None:
+def test_metrics_refuse_a_remote_client_without_a_token(database_url: str, engine: Engine) -> None:
     with _app(database_url, engine) as client:  # TestClient's address is "testclient"
         refused = client.get("/metrics")
         assert refused.status_code == 403
