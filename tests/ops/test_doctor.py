@@ -75,7 +75,8 @@ def test_a_healthy_install_passes_and_says_what_to_improve(database_url: str) ->
             assert checks["webhook port"]["status"] == "warn"  # not 80/443
             assert checks["webhook https"]["status"] == "warn"
             assert checks["clock"]["status"] == "ok"
-            assert SECRET not in raw and p.TOKEN not in raw
+            assert SECRET not in raw
+            assert p.TOKEN not in raw
 
             # WeChat's clock 400 s ahead of this host's: near the 600 s staleness limit.
             emu.advance(400)
@@ -115,7 +116,8 @@ def test_a_bad_variable_is_reported_not_raised(database_url: str) -> None:
     status, report, _ = doctor(env)
     assert status == 1
     [check] = report["checks"]
-    assert check["name"] == "configuration" and check["status"] == "fail"
+    assert check["name"] == "configuration"
+    assert check["status"] == "fail"
     assert "WXQR_PUSH_MAX_AGE_SECONDS" in check["detail"]
 
 
