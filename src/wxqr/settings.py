@@ -13,6 +13,7 @@ This module imports neither the store nor the WeChat client (it only checks valu
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,25 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``WXQR_TRUSTED_PROXIES``: comma-separated addresses or networks (or ``*``)."""
+    raw = env.get("WXQR_TRUSTED_PROXIES", "")
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    "WXQR_TRUSTED_PROXIES must be IP addresses or networks separated by "
+                    f"commas (or *), got {item!r}"
+                ) from None
+        found.append(item)
+    return tuple(found)
+
+
 def _env_account(env: Mapping[str, str]) -> EnvAccount | None:
     appid = _optional(env, "WXQR_APPID")
     if appid is None:
@@ -182,6 +202,9 @@ class Settings:
     # which its attempts are refused with 429 until the oldest failure leaves the window.
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips); empty = none, the client is the connecting address.
+    trusted_proxies: tuple[str, ...] = ()
     # ops: observability. /metrics needs "Authorization: Bearer <token>" when set, else
     # answers loopback clients only; log lines as text, logfmt (key=value) or JSON; one
     # log line per HTTP request (with its request id) when access_log.
@@ -226,6 +249,7 @@ class Settings:
             env_account=_env_account(env),
             login_max_failures=_int(env, "WXQR_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_seconds=_float(env, "WXQR_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0),
+            trusted_proxies=_trusted_proxies(env),
             metrics_token=_optional(env, "WXQR_METRICS_TOKEN"),  # ops
             log_format=_choice(env, "WXQR_LOG_FORMAT", "text", LOG_FORMATS),  # ops
             access_log=_bool(env, "WXQR_ACCESS_LOG", False),  # ops

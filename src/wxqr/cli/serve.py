@@ -32,6 +32,7 @@ def uvicorn_options(
         "log_level": log_level.lower(),
         "access_log": False,
         "timeout_graceful_shutdown": 10,
+        "forwarded_allow_ips": list(settings.trusted_proxies),  # b-auth: WXQR_TRUSTED_PROXIES
         "log_config": None,  # ops: uvicorn's loggers go through wxqr.logs (timestamps, ids)
     }
 
