@@ -7,6 +7,7 @@ A test at the end checks the table covers every variable the docs name.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -50,6 +51,42 @@ def _listens(runtime: Runtime) -> tuple[str, int]:
     """Where ``wxqr serve`` (without --host/--port) would listen."""
     options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
     return options["host"], options["port"]
+
+
+_SERVED = {"WXQR_INGEST_WRITER": "thread", "WXQR_WORKER": "0"}
+
+
+def _served_status(runtime: Runtime, path: str, headers: dict[str, str]) -> int:
+    from wxqr.web.app import create_app
+
+    with TestClient(create_app(runtime)) as client:
+        return client.get(path, headers=headers).status_code
+
+
+def _formatted(runtime: Runtime) -> str:
+    from wxqr.logs import LogFormatter
+
+    record = logging.LogRecord("wxqr.test", logging.INFO, __file__, 1, "hello", None, None)
+    return LogFormatter(runtime.settings.log_format).format(record)
+
+
+def _access_lines(runtime: Runtime) -> int:
+    from wxqr.web.app import create_app
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    access = logging.getLogger("wxqr.access")
+    level = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            client.get("/healthz")
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    return len(records)
 
 
 @dataclass(frozen=True)
@@ -165,6 +202,31 @@ CASES = [
             rt.clients.token_cache_kind == "redis"
             and _client_config(rt).redis_url == "redis://127.0.0.1:1/0"
         ),
+    ),
+    Case(
+        ("WXQR_TRUSTED_PROXIES",),
+        {"WXQR_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"},
+        lambda rt: (
+            uvicorn_options(rt.settings, host=None, port=None, log_level="info")[
+                "forwarded_allow_ips"
+            ]
+            == ["127.0.0.1", "10.0.0.0/8"]
+        ),
+    ),
+    Case(  # ops: the served app's /metrics answers a remote scraper with the token
+        ("WXQR_METRICS_TOKEN",),
+        {**_SERVED, "WXQR_METRICS_TOKEN": "scrape-me"},
+        lambda rt: _served_status(rt, "/metrics", {"Authorization": "Bearer scrape-me"}) == 200,
+    ),
+    Case(  # ops: the log format serve configures
+        ("WXQR_LOG_FORMAT",),
+        {"WXQR_LOG_FORMAT": "json"},
+        lambda rt: _formatted(rt).startswith("{") and '"msg": "hello"' in _formatted(rt),
+    ),
+    Case(  # ops: one wxqr.access line per request
+        ("WXQR_ACCESS_LOG",),
+        {**_SERVED, "WXQR_ACCESS_LOG": "1"},
+        lambda rt: _access_lines(rt) == 1,
     ),
     Case(
         ("WXQR_LOGIN_MAX_FAILURES", "WXQR_LOGIN_WINDOW_SECONDS"),
