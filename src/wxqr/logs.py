@@ -96,7 +96,8 @@ def configure_logging(log_format: str = "text", level: str | int = "INFO") -> No
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn's own access log stays as uvicorn sets it (off: wxqr.access replaces it).
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
