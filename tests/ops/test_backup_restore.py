@@ -103,6 +103,7 @@ def test_backup_under_load_restores_every_event(
         assert len(emu.pushes(p.APPID)) > pushes_during  # the load went on meanwhile
         everything = [push for push in emu.pushes(p.APPID) if push.delivered]
     assert made.returncode == 0, made.stderr
+    assert backup.stat().st_mode & 0o777 == 0o600  # it holds the accounts' secrets
     assert made.stdout.startswith(f"backed up the {fresh_url.split(':')[0].split('+')[0]}")
 
     restored = wxqr(fresh_url, "db", "restore", str(backup))
@@ -137,6 +138,10 @@ def test_backup_and_restore_refuse_bad_paths(database_url: str, tmp_path: Path) 
     junk = wxqr(database_url, "db", "restore", str(taken))
     assert junk.returncode == 1
     assert "neither a SQLite backup nor a pg_dump" in junk.stderr
+    assert taken.read_bytes() == b"x"  # never overwritten
+    nowhere = wxqr(database_url, "db", "backup", str(tmp_path / "no-dir" / "b"))
+    assert nowhere.returncode == 1
+    assert "is not a directory" in nowhere.stderr
     missing = wxqr(database_url, "db", "restore", str(tmp_path / "nope"))
     assert missing.returncode == 1
     assert "cannot read" in missing.stderr

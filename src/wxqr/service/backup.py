@@ -1,9 +1,11 @@
 """Backups of the store while wxqr runs, and restoring one into an empty database.
 
 * SQLite: SQLite's online backup API (``sqlite3.Connection.backup``) copies a consistent
-  snapshot page by page while the webhook keeps writing (a plain ``cp`` of a database in
-  WAL mode can miss what is still in the WAL). Restoring copies the backup into the
-  database of ``WXQR_DATABASE_URL`` the same way.
+  snapshot while the webhook keeps writing (a plain ``cp`` of a database in WAL mode can
+  miss what is still in the WAL). It copies in one step: in WAL mode that is one read
+  transaction, which never blocks the writer, whereas a copy in several steps starts over
+  whenever another process writes, and under a steady load of pushes might never end.
+  Restoring copies the backup into the database of ``WXQR_DATABASE_URL`` the same way.
 * PostgreSQL: ``pg_dump --format=custom`` (a consistent snapshot in one transaction) and
   ``pg_restore --no-owner``; both must be installed (Debian: ``postgresql-client``, of
   the server's major version or newer). The password goes to them in ``PGPASSWORD``,
@@ -34,7 +36,6 @@ __all__ = ["BackupResult", "backup_database", "restore_database"]
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PGDUMP_MAGIC = b"PGDMP"
-_PAGES_PER_STEP = 1024  # the writer gets the database back between steps
 
 
 @dataclass(frozen=True)
@@ -104,27 +105,39 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise ServiceError(f"{what} failed: {lines[0] if lines else f'exit {result.returncode}'}")
 
 
-def backup_database(engine: Engine, path: Path) -> BackupResult:
-    """Write a consistent copy of ``engine``'s database to ``path`` (a new file)."""
-    if path.exists():
-        raise ConflictError(f"{path} already exists: choose a new file for the backup")
+def _new_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (a backup holds secrets), never overwriting."""
     if not path.parent.is_dir():
         raise InvalidInputError(f"{path.parent} is not a directory")
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        raise ConflictError(f"{path} already exists: choose a new file for the backup") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot create {path}: {exc.strerror}") from None
+
+
+def backup_database(engine: Engine, path: Path) -> BackupResult:
+    """Write a consistent copy of ``engine``'s database to ``path`` (a new file, 0600)."""
     url = engine.url
-    if url.get_backend_name() == "sqlite":
-        source_path = _sqlite_path(url)
-        source = sqlite3.connect(source_path)
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target, pages=_PAGES_PER_STEP)
-        finally:
-            target.close()
-            source.close()
-        copy = make_url(f"sqlite:///{path}")
-        return BackupResult(path, "sqlite", _count_in(copy))
-    args, env = _pg_env(url)
-    _run([_tool("pg_dump"), "--format=custom", "--file", str(path), *args], env, "pg_dump")
-    return BackupResult(path, "postgresql", _events(engine))
+    source_path = _sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    _new_private_file(path)
+    try:
+        if source_path is not None:
+            source = sqlite3.connect(source_path)
+            target = sqlite3.connect(path)
+            try:
+                source.backup(target)  # one step: one consistent read transaction
+            finally:
+                target.close()
+                source.close()
+            return BackupResult(path, "sqlite", _count_in(make_url(f"sqlite:///{path}")))
+        args, env = _pg_env(url)
+        _run([_tool("pg_dump"), "--format=custom", "--file", str(path), *args], env, "pg_dump")
+        return BackupResult(path, "postgresql", _events(engine))
+    except BaseException:
+        path.unlink(missing_ok=True)  # no half-written backup left to be trusted later
+        raise
 
 
 def _count_in(url: URL) -> int:
