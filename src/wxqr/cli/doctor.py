@@ -16,10 +16,10 @@ from wxqr.settings import Settings
 __all__ = ["doctor"]
 
 _MARK = {
-    "ok": "[green]ok[/]",
+    "ok": "[green]  ok[/]",
     "warn": "[yellow]warn[/]",
     "fail": "[bold red]FAIL[/]",
-    "skip": "skip",
+    "skip": "[dim]skip[/]",
 }
 
 
@@ -42,11 +42,11 @@ def doctor(
     else:
         for check in checks:
             console.print(
-                f"{_MARK[check.status]:>6} {escape(check.name)}: {escape(check.detail)}",
+                f"{_MARK[check.status]} {escape(check.name)}: {escape(check.detail)}",
                 highlight=False,
                 soft_wrap=True,
             )
             if check.fix:
-                console.print(f"       fix: {escape(check.fix)}", highlight=False, soft_wrap=True)
+                console.print(f"     fix: {escape(check.fix)}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
