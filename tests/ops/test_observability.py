@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy import text as sa_text
 
 from tests.ops.serving import free_port, serve_env, wxqr_serve
 from tests.web import pushes as p
@@ -182,3 +183,44 @@ def test_wechat_errcodes_and_token_refreshes_are_counted(database_url: str, engi
     }
     assert errcodes.get("ok") == 1
     assert sum(v for k, v in errcodes.items() if k != "ok") == 1
+
+
+def test_the_outbound_webhook_queue_is_measured_where_the_store_has_one(
+    database_url: str, engine: Engine
+) -> None:
+    metrics = WxqrMetrics(engine)
+    before = metrics.exposition().decode()
+    assert "wxqr_webhook_deliveries" not in before  # no such table: nothing made up
+    now_ms = int(time.time() * 1000)
+    with engine.begin() as conn:
+        conn.execute(
+            sa_text(
+                "CREATE TABLE webhook_deliveries (id INTEGER PRIMARY KEY, "
+                "status VARCHAR(16) NOT NULL, created_ms BIGINT NOT NULL)"
+            )
+        )
+        conn.execute(sa_text("CREATE TABLE webhook_outbox (id INTEGER PRIMARY KEY)"))
+        conn.execute(
+            sa_text(
+                "INSERT INTO webhook_deliveries (id, status, created_ms) "
+                "VALUES (:id, :status, :created)"
+            ),
+            [
+                {"id": 1, "status": "pending", "created": now_ms - 90_000},
+                {"id": 2, "status": "pending", "created": now_ms},
+                {"id": 3, "status": "delivered", "created": now_ms - 500_000},
+            ],
+        )
+        conn.execute(sa_text("INSERT INTO webhook_outbox (id) VALUES (1), (2), (3)"))
+    try:
+        text = metrics.exposition().decode()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa_text("DROP TABLE webhook_deliveries"))
+            conn.execute(sa_text("DROP TABLE webhook_outbox"))
+    assert _sample(text, "wxqr_webhook_deliveries", status="pending") == 2
+    assert _sample(text, "wxqr_webhook_deliveries", status="delivered") == 1
+    assert _sample(text, "wxqr_webhook_outbox_events") == 3
+    lag = _sample(text, "wxqr_webhook_delivery_lag_seconds")
+    assert lag is not None
+    assert 89 <= lag < 120

@@ -12,6 +12,8 @@ What is measured (every name starts with ``wxqr_``):
 * ``ingest_queue_pushes`` — pushes waiting for the writer now; ``writer_restarts_total``;
 * ``jobs{status}`` and ``jobs_oldest_due_seconds`` — the background job queue (read from
   the database at each scrape) and how long its oldest due job has waited;
+* ``webhook_deliveries{status}``, ``webhook_delivery_lag_seconds`` and
+  ``webhook_outbox_events`` — the outbound webhook queue, when the store has one;
 * ``wechat_calls_total{path, errcode}`` — WeChat API calls by path and errcode (``0`` is
   success, ``transport``/``unexpected`` when no errcode came back);
   ``wechat_token_refreshes_total{outcome}`` — access-token fetches.
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, column, func, inspect, select, table
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -74,6 +76,7 @@ class _QueueCollector(Collector):
         oldest.add_metric([], max(0, now - first_due) if first_due is not None else 0)
         yield jobs
         yield oldest
+        yield from self._webhook_deliveries()
         writer = self._ingest.writer if self._ingest is not None else None
         queued = GaugeMetricFamily(
             "wxqr_ingest_queue_pushes", "Pushes waiting for the group-commit writer."
@@ -85,6 +88,43 @@ class _QueueCollector(Collector):
         )
         restarts.add_metric([], float(getattr(writer, "restarts", 0)))
         yield restarts
+
+    def _webhook_deliveries(self) -> Iterator[Metric]:
+        """The outbound webhook queue, where the store has one (``webhook_deliveries`` and
+        ``webhook_outbox``, added by the outbound-webhooks feature's migration)."""
+        with self._engine.connect() as conn:
+            names = set(inspect(conn).get_table_names())
+            if "webhook_deliveries" not in names:
+                return
+            d = table("webhook_deliveries", column("status"), column("created_ms"))
+            by_status = select(d.c.status, func.count()).group_by(d.c.status)
+            counts: dict[str, int] = {row[0]: row[1] for row in conn.execute(by_status)}
+            oldest_ms = conn.execute(
+                select(func.min(d.c.created_ms)).where(d.c.status == "pending")
+            ).scalar()
+            outbox = None
+            if "webhook_outbox" in names:
+                outbox = conn.execute(
+                    select(func.count()).select_from(table("webhook_outbox"))
+                ).scalar_one()
+        deliveries = GaugeMetricFamily(
+            "wxqr_webhook_deliveries", "Outbound webhook deliveries by status.", labels=["status"]
+        )
+        for status, count in sorted(counts.items()):
+            deliveries.add_metric([status], count)
+        yield deliveries
+        lag = GaugeMetricFamily(
+            "wxqr_webhook_delivery_lag_seconds",
+            "Age of the oldest outbound webhook delivery still pending.",
+        )
+        lag.add_metric([], max(0.0, time.time() - oldest_ms / 1000) if oldest_ms else 0.0)
+        yield lag
+        if outbox is not None:
+            queued = GaugeMetricFamily(
+                "wxqr_webhook_outbox_events", "Events not yet turned into webhook deliveries."
+            )
+            queued.add_metric([], outbox)
+            yield queued
 
 
 class WxqrMetrics:
