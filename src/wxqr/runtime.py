@@ -39,7 +39,13 @@ from wxqr.service.workspace import Workspace
 from wxqr.settings import Settings
 from wxqr.store.db import is_memory_database, make_engine
 from wxqr.store.engines import make_writer_engine
-from wxqr.store.migrate import current_revision, head_revision, upgrade
+from wxqr.store.migrate import (
+    current_revision,
+    downgrade,
+    head_revision,
+    previous_revision,
+    upgrade,
+)
 
 __all__ = ["Runtime"]
 
@@ -185,6 +191,16 @@ class Runtime:
     def schema_head() -> str:
         """The newest schema revision this wxqr ships."""
         return head_revision()
+
+    @staticmethod
+    def schema_previous(revision: str) -> str:
+        """The revision before ``revision`` ("base" before the first); ValueError if this
+        wxqr does not know ``revision``."""
+        return previous_revision(revision)
+
+    def downgrade_schema(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (``wxqr db downgrade``: the last one only)."""
+        downgrade(self.engine, revision)
 
     def sync_env_account(self) -> None:
         """Add or update the account configured by ``WXQR_APPID``… (if any) in the store."""

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from wxqr._dburl import DEFAULT_DATABASE_URL, SUPPORTED_BACKENDS, database_backend, normalize_url
 from wxqr.protocol import EncryptMode
 
-__all__ = ["WECHAT_TOKEN_SOURCES", "EnvAccount", "Settings", "SettingsError"]
+__all__ = ["LOG_FORMATS", "WECHAT_TOKEN_SOURCES", "EnvAccount", "Settings", "SettingsError"]
 
 #: Values of ``WXQR_WECHAT_TOKEN_SOURCE`` (those of :class:`wxqr.wechat.TokenSource`).
 WECHAT_TOKEN_SOURCES = ("stable", "classic")
+#: Values of ``WXQR_LOG_FORMAT`` (see :mod:`wxqr.logs`).
+LOG_FORMATS = ("text", "logfmt", "json")
 
 
 class SettingsError(ValueError):
@@ -253,6 +255,12 @@ class Settings:
     http_header_timeout_seconds: float = 10.0
     http_body_timeout_seconds: float = 30.0
     http_keepalive_seconds: float = 5.0
+    # ops: observability. /metrics needs "Authorization: Bearer <token>" when set, else
+    # answers loopback clients only; log lines as text, logfmt (key=value) or JSON; one
+    # log line per HTTP request (with its request id) when access_log.
+    metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "text"
+    access_log: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -313,4 +321,7 @@ class Settings:
                 env, "WXQR_HTTP_BODY_TIMEOUT_SECONDS", 30.0, minimum=0.1
             ),
             http_keepalive_seconds=_float(env, "WXQR_HTTP_KEEPALIVE_SECONDS", 5.0, minimum=0.1),
+            metrics_token=_optional(env, "WXQR_METRICS_TOKEN"),  # ops
+            log_format=_choice(env, "WXQR_LOG_FORMAT", "text", LOG_FORMATS),  # ops
+            access_log=_bool(env, "WXQR_ACCESS_LOG", False),  # ops
         )

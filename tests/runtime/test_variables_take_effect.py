@@ -7,6 +7,7 @@ A test at the end checks the table covers every variable the docs name.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -54,6 +55,42 @@ def _listens(runtime: Runtime) -> tuple[str, int]:
     """Where ``wxqr serve`` (without --host/--port) would listen."""
     options = uvicorn_options(runtime.settings, host=None, port=None, log_level="info")
     return options["host"], options["port"]
+
+
+_SERVED = {"WXQR_INGEST_WRITER": "thread", "WXQR_WORKER": "0"}
+
+
+def _served_status(runtime: Runtime, path: str, headers: dict[str, str]) -> int:
+    from wxqr.web.app import create_app
+
+    with TestClient(create_app(runtime)) as client:
+        return client.get(path, headers=headers).status_code
+
+
+def _formatted(runtime: Runtime) -> str:
+    from wxqr.logs import LogFormatter
+
+    record = logging.LogRecord("wxqr.test", logging.INFO, __file__, 1, "hello", None, None)
+    return LogFormatter(runtime.settings.log_format).format(record)
+
+
+def _access_lines(runtime: Runtime) -> int:
+    from wxqr.web.app import create_app
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    access = logging.getLogger("wxqr.access")
+    level = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        with TestClient(create_app(runtime)) as client:
+            client.get("/healthz")
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    return len(records)
 
 
 @dataclass(frozen=True)
@@ -210,6 +247,21 @@ CASES = [
             "WXQR_HTTP_KEEPALIVE_SECONDS": "4",
         },
         lambda rt: _http(rt) == (HttpLimits(100, 2.0, 3.0), 4.0),
+    ),
+    Case(  # ops: the served app's /metrics answers a remote scraper with the token
+        ("WXQR_METRICS_TOKEN",),
+        {**_SERVED, "WXQR_METRICS_TOKEN": "scrape-me"},
+        lambda rt: _served_status(rt, "/metrics", {"Authorization": "Bearer scrape-me"}) == 200,
+    ),
+    Case(  # ops: the log format serve configures
+        ("WXQR_LOG_FORMAT",),
+        {"WXQR_LOG_FORMAT": "json"},
+        lambda rt: _formatted(rt).startswith("{") and '"msg": "hello"' in _formatted(rt),
+    ),
+    Case(  # ops: one wxqr.access line per request
+        ("WXQR_ACCESS_LOG",),
+        {**_SERVED, "WXQR_ACCESS_LOG": "1"},
+        lambda rt: _access_lines(rt) == 1,
     ),
     Case(
         ("WXQR_LOGIN_MAX_FAILURES", "WXQR_LOGIN_WINDOW_SECONDS"),

@@ -40,6 +40,7 @@ from wxqr.cli import channel as _channel_cli  # noqa: E402
 from wxqr.cli import code as _code_cli  # noqa: E402
 from wxqr.cli import db as _db_cli  # noqa: E402
 from wxqr.cli import demo as _demo_cli  # noqa: E402
+from wxqr.cli import doctor as _doctor_cli  # noqa: E402
 from wxqr.cli import emulator as _emulator_cli  # noqa: E402
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import stats as _stats_cli  # noqa: E402
@@ -56,6 +57,7 @@ app.add_typer(_admin_cli.app, name="admin")
 app.command("demo")(_demo_cli.demo)
 app.command("stats")(_stats_cli.stats_command)
 app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
+app.command("doctor")(_doctor_cli.doctor)  # ops
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import typer
 import uvicorn
 
+from wxqr.cli._signals import exit_cleanly_on_sigterm
 from wxqr.cli._ws import load_settings, open_runtime
+from wxqr.logs import configure_logging
 from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.settings import Settings
 from wxqr.web.http_guard import guarded_protocol, limits_from_settings
@@ -82,6 +84,7 @@ def uvicorn_options(
         "timeout_graceful_shutdown": 10,
         "forwarded_allow_ips": list(settings.trusted_proxies),  # b-auth: WXQR_TRUSTED_PROXIES
         "timeout_keep_alive": settings.http_keepalive_seconds,
+        "log_config": None,  # ops: uvicorn's loggers go through wxqr.logs (timestamps, ids)
     }
 
 
@@ -93,11 +96,12 @@ def serve(
 ) -> None:
     """Run wxqr's web server. Runs pending database migrations first."""
     settings = load_settings()
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format, log_level)  # WXQR_LOG_FORMAT, timestamps
     open_files = raise_open_files_limit()
     options = uvicorn_options(
         settings, host=host, port=port, log_level=log_level, open_files=open_files
     )
+    exit_cleanly_on_sigterm()  # a SIGTERM stop (systemd) exits 0 after the drain
     if workers > 1:
         # Migrate (and store the environment's account) once, here; every worker process
         # then opens its own serving runtime (create_app_from_env). Secrets no key opens

@@ -107,6 +107,8 @@ class EmulatorConfig:
     * ``push_timeout`` / ``push_tries``: WeChat waits 5 s per try, three tries in all.
     * ``state_path``: a ``.json`` or SQLite file that keeps the state across restarts.
     * ``start_time``: the emulator clock's initial Unix time (None: the real time).
+    * ``push_ca_file``: a PEM file of certificate authorities that push URLs' HTTPS
+      certificates are checked against (None: the system's), e.g. a test's self-signed CA.
     """
 
     accounts: tuple[AccountConfig, ...] = ()
@@ -122,6 +124,7 @@ class EmulatorConfig:
     faults: FaultConfig = FaultConfig()
     state_path: str | None = None
     start_time: float | None = None
+    push_ca_file: str | None = None
 
     def __post_init__(self) -> None:
         accounts = tuple(self.accounts) or (default_account(),)

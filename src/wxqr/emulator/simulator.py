@@ -6,6 +6,7 @@ server answers), then pushes the event to the account's push URL, if it has one.
 
 from __future__ import annotations
 
+import ssl
 import time
 
 import httpx
@@ -31,7 +32,11 @@ class Simulator:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False)
+            ca_file = self._state.config.push_ca_file
+            verify: ssl.SSLContext | bool = (
+                ssl.create_default_context(cafile=ca_file) if ca_file else True
+            )
+            self._client = httpx.AsyncClient(trust_env=False, follow_redirects=False, verify=verify)
         return self._client
 
     async def aclose(self) -> None:

@@ -299,6 +299,7 @@ def running_emulator(
     start_time: float | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    push_ca_file: str | None = None,
 ) -> Iterator[RunningEmulator]:
     """Start an emulator on ``host``:``port`` (0: a free port) and stop it on exit.
 
@@ -315,6 +316,7 @@ def running_emulator(
         faults=faults or FaultConfig(),
         state_path=state_path,
         start_time=start_time,
+        push_ca_file=push_ca_file,
     )
     app = create_emulator_app(config)
     with serve_app(app, host=host, port=port) as base_url:

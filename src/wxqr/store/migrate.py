@@ -9,6 +9,7 @@ them; SQLite: the write lock does).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -18,7 +19,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "previous_revision",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -51,9 +60,33 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def previous_revision(revision: str) -> str:
+    """The revision before ``revision`` (``"base"``: the empty database); ValueError if
+    ``revision`` is not one this wxqr ships."""
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    if script is None:
+        raise ValueError(f"unknown revision {revision!r}")
+    down = script.down_revision
+    if down is None:
+        return "base"
+    if not isinstance(down, str):  # pragma: no cover - wxqr's history has no merges
+        raise ValueError(f"revision {revision!r} has several parents")
+    return down
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database behind ``engine`` back to ``revision`` (``"base"``: empty), with
+    the same locks as :func:`upgrade`."""
+    _migrate(engine, lambda config: command.downgrade(config, revision))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision`` (default: the newest)."""
-    # Alembic's ``context`` is process-global: one upgrade at a time per process.
+    _migrate(engine, lambda config: command.upgrade(config, revision))
+
+
+def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
+    # Alembic's ``context`` is process-global: one migration at a time per process.
     with _process_lock, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Migrations may outlast the engine's statement_timeout (WXQR_DB_…): not here.
@@ -63,4 +96,4 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             # Take the write lock before Alembic reads the current revision, and make the
             # DDL part of this transaction (pysqlite would otherwise autocommit each one).
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        command.upgrade(alembic_config(connection), revision)
+        run(alembic_config(connection))

@@ -1,6 +1,7 @@
 """The app factory: ``create_app(runtime)`` builds the FastAPI app ``wxqr serve`` runs.
 
-It serves the webhook (``/wechat/{appid}``, ``/wechat``) and ``/healthz``, and includes
+It serves the webhook (``/wechat/{appid}``, ``/wechat``), ``/healthz``, ``/readyz`` and
+``/metrics`` (:mod:`wxqr.web.health`, :mod:`wxqr.web.metrics`), and includes
 ``wxqr.web.api.router`` and ``wxqr.web.dashboard.router`` when those modules exist.
 The app builds nothing itself: every shared object comes from the serving
 :class:`wxqr.runtime.Runtime` (the composition root), ``request.app.state.runtime``.
@@ -28,13 +29,15 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from wxqr._version import __version__
 from wxqr.heap import settle_heap
+from wxqr.logs import configure_logging
 from wxqr.runtime import Runtime
 from wxqr.settings import Settings
+from wxqr.web.health import healthz, readyz
+from wxqr.web.metrics import WxqrMetrics, metrics_endpoint
+from wxqr.web.observe import RequestObserver
 from wxqr.web.request_bounds import RequestBounds
 from wxqr.web.webhook import Receive, Scope, Send, WebhookApp
 
@@ -73,8 +76,17 @@ class WxqrApp(FastAPI):
     """
 
     webhook: WebhookApp | None = None
+    # ops: request ids, metrics and the access log around everything (wxqr.web.observe)
+    front: RequestObserver | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is not None:
+            await self.front(scope, receive, send)
+        else:
+            await self.route(scope, receive, send)
+
+    async def route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The webhook's paths to it, everything else to FastAPI."""
         if self.webhook is not None:  # it hands everything but its own paths to FastAPI
             await self.webhook(scope, receive, send)
         else:
@@ -83,10 +95,6 @@ class WxqrApp(FastAPI):
     async def serve_framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI's own handling (routing, middleware): the webhook's fallback."""
         await super().__call__(scope, receive, send)
-
-
-async def _healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok", "version": __version__})
 
 
 def create_app(
@@ -145,7 +153,19 @@ def create_app(
         max_age=settings.push_max_age_seconds,
         max_body=settings.max_body_bytes,
     )
-    app.add_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
+    # ops: liveness, readiness, metrics; the request observer in front of it all
+    app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+    metrics = WxqrMetrics(runtime.engine, ingest)
+    metrics.watch_wechat_calls()
+    app.state.metrics = metrics
+    app.add_route(
+        "/metrics",
+        metrics_endpoint(metrics, settings.metrics_token),
+        methods=["GET"],
+        include_in_schema=False,
+    )
+    app.front = RequestObserver(app.route, metrics=metrics, access_log=settings.access_log)
     _include_optional_routers(app)
     _bound_requests(app, settings)
     return app
@@ -177,5 +197,11 @@ def create_serving_app(source: Runtime | Settings) -> WxqrApp:
 
 
 def create_app_from_env() -> WxqrApp:
-    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers)."""
-    return create_serving_app(Settings.from_env())
+    """Factory for ``uvicorn --factory wxqr.web.app:create_app_from_env`` (several workers).
+
+    A worker process starts without the parent's logging set up: it configures its own
+    from ``WXQR_LOG_FORMAT`` (ops)."""
+    settings = Settings.from_env()
+    if not logging.getLogger().handlers:
+        configure_logging(settings.log_format)
+    return create_serving_app(settings)

@@ -238,6 +238,7 @@ class WebhookApp:
             verify_signature(keys.token, query.timestamp, query.nonce, query.signature)
             body = await read_body_by(scope, receive, self._max_body, deadline)
             opened = open_push(body, query, keys, max_age=self._max_age, max_bytes=self._max_body)
+            scope["wxqr.push"] = opened.push  # its kind and CreateTime for the metrics
             # The replay guard: the signature does not cover the body (issue 14).
             fingerprint = signature_fingerprint(
                 query.timestamp, query.nonce, query.signature, opened.xml

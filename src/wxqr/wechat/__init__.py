@@ -33,6 +33,7 @@ from ._errors import (
     WeChatError,
 )
 from ._models import QRTicket, Tag, UserInfo, UserSummaryRow
+from ._observe import CallObserver, observe_calls
 from ._redis_cache import RedisTokenCache
 from ._sync import SyncWeChatClient
 from ._tokens import TokenManager
@@ -47,6 +48,7 @@ __all__ = [
     "USER_SUMMARY_MAX_DAYS",
     "APIError",
     "CachedToken",
+    "CallObserver",
     "ClientConfig",
     "ConfigurationError",
     "InvalidCredentials",
@@ -72,4 +74,5 @@ __all__ = [
     "WeChatClient",
     "WeChatError",
     "date_chunks",
+    "observe_calls",
 ]

@@ -19,6 +19,7 @@ import httpx
 
 from ._config import ClientConfig
 from ._errors import BUSY_ERRCODE, TransportError, UnexpectedResponse, api_error, redact
+from ._observe import notify_call
 
 __all__ = ["Image", "WeChatHTTP", "install_log_redaction"]
 
@@ -136,9 +137,18 @@ class WeChatHTTP:
         url = base + path
         attempt = 0
         while True:
-            response = await self._send(method, url, path, params, body, secrets)
-            decoded = _object(response, path)
-            if decoded.get("errcode") != BUSY_ERRCODE or attempt >= self._config.busy_retries:
+            try:
+                response = await self._send(method, url, path, params, body, secrets)
+                decoded = _object(response, path)
+            except TransportError:
+                notify_call(path, "transport")
+                raise
+            except UnexpectedResponse:
+                notify_call(path, "unexpected")
+                raise
+            errcode = decoded.get("errcode", 0)
+            notify_call(path, str(errcode) if isinstance(errcode, int) else "unexpected")
+            if errcode != BUSY_ERRCODE or attempt >= self._config.busy_retries:
                 self._check(decoded, secrets)
                 return decoded
             cap = min(self._config.backoff_max, self._config.backoff_base * 2**attempt)

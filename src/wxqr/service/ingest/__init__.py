@@ -27,6 +27,7 @@ from ._model import (
     Recorded,
     ReplayedSignature,
     SceneInfo,
+    event_kind,
     incoming_push,
     signature_fingerprint,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "ReplayedSignature",
     "SceneInfo",
     "WriterConfig",
+    "event_kind",
     "incoming_push",
     "record_pushes",
     "signature_fingerprint",

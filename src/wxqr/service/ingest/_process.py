@@ -37,6 +37,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -86,6 +87,7 @@ class ProcessWriter:
         self._catalog_version = catalog_version or CatalogVersion()
         self._policy = policy
         self.on_commit = on_commit
+        self.on_batch: Callable[[int, float], None] | None = None  # ops: metrics
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._waiting: dict[int, Pending] = {}
@@ -105,6 +107,7 @@ class ProcessWriter:
         self._frame_numbers = itertools.count()
         self._frame_of: dict[int, int] = {}
         self._frame_left: dict[int, int] = {}
+        self._frame_sent: dict[int, tuple[int, float]] = {}  # (pushes, perf_counter) for on_batch
         self.batches = 0
         self.recorded = 0
         self.restarts = 0
@@ -118,6 +121,12 @@ class ProcessWriter:
     def pid(self) -> int | None:
         """The child's process id (None before it is started)."""
         return None if self._process is None else int(self._process.pid)
+
+    @property
+    def running(self) -> bool:
+        """ops: started, not closed, and the child alive (/readyz)."""
+        process = self._process
+        return not self._closed and process is not None and process.poll() is None
 
     @property
     def pending(self) -> int:
@@ -225,6 +234,7 @@ class ProcessWriter:
         self._frame_left[frame] = len(entries)
         for seq, _ in taken:
             self._frame_of[seq] = frame
+        self._frame_sent[frame] = (len(entries), time.perf_counter())
         self._in_flight += 1
         self._write(encode_request(self._catalog_version.current, self._policy(), entries))
 
@@ -291,6 +301,9 @@ class ProcessWriter:
             if not self._frame_left[frame]:
                 del self._frame_left[frame]
                 self._in_flight -= 1
+                size, sent = self._frame_sent.pop(frame)
+                if self.on_batch is not None:  # metrics: the frame's size and round trip
+                    self.on_batch(size, time.perf_counter() - sent)
 
     def _dispatch(self, answer: list[tuple[int, Outcome]]) -> None:
         committed: list[Recorded] = []
@@ -314,6 +327,7 @@ class ProcessWriter:
         self._in_flight = 0
         self._frame_of.clear()
         self._frame_left.clear()
+        self._frame_sent.clear()
         resolve([(pending, IngestUnavailable(reason)) for pending in waiting.values()])
 
     # -- the child going away

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -45,6 +46,11 @@ class PushWriter(Protocol):
     """What :class:`~._service.IngestService` needs of a writer."""
 
     on_commit: Callable[[Sequence[Recorded]], None] | None
+    # ops: called after each batch with (pushes in it, seconds its commit took); metrics.
+    on_batch: Callable[[int, float], None] | None
+
+    @property
+    def running(self) -> bool: ...  # ops: for /readyz
 
     def start(self) -> None: ...
 
@@ -95,6 +101,7 @@ class GroupCommitWriter:
         self._batch_max = batch_max
         self._policy = policy
         self.on_commit = on_commit
+        self.on_batch: Callable[[int, float], None] | None = None  # ops: metrics
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -107,6 +114,17 @@ class GroupCommitWriter:
     @property
     def recorded(self) -> int:
         return self._recorder.recorded
+
+    @property
+    def pending(self) -> int:
+        """ops: pushes queued for the thread (metrics)."""
+        return self._queue.qsize()
+
+    @property
+    def running(self) -> bool:
+        """ops: started, not closed, and its thread alive (/readyz)."""
+        thread = self._thread
+        return not self._closed and thread is not None and thread.is_alive()
 
     def start(self) -> None:
         with self._lock:
@@ -157,9 +175,12 @@ class GroupCommitWriter:
             batch, stop = self._take()
             live = [p for p in batch if not p.future.done()]
             if live:
+                started = time.perf_counter()  # ops: batch commit time
                 outcomes = self._recorder.write(
                     [(p.item, p.deadline) for p in live], self._policy()
                 )
+                if self.on_batch is not None:  # ops
+                    self.on_batch(len(live), time.perf_counter() - started)
                 recorded = [o for o in outcomes if isinstance(o, Recorded)]
                 if recorded and self.on_commit is not None:
                     self.on_commit(recorded)
