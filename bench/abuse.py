@@ -357,7 +357,9 @@ def serving(workdir: Path) -> Iterator[Server]:
     upgrade(engine)
     add_account(engine, appid=APPID_B, token=TOKEN_B, aes_key=AES_KEY, encrypt_mode="compatible")
     AdminAuth(engine).set_password(PASSWORD)
-    api_key = ApiKeyService(engine).create("abuse-a").secret
+    # Account A is also configured by environment below (the server keeps it in sync).
+    add_account(engine, appid=APPID_A, token=TOKEN_A)
+    api_key = ApiKeyService(engine).create("abuse-a", accounts=[APPID_A]).secret
     accounts = [
         EmulatorAccount(appid=APPID_A, token=TOKEN_A, original_id=ORIGINAL_ID),
         EmulatorAccount(appid=APPID_B, token=TOKEN_B, original_id=ORIGINAL_ID),
