@@ -21,7 +21,7 @@ from wxqr.emulator.testing import EmulatorAccount, running_emulator
 from wxqr.protocol import EncryptMode, dedup_key, parse_push
 from wxqr.store import tables as t
 from wxqr.store.db import make_engine
-from wxqr.store.migrate import head_revision
+from wxqr.store.migrate import head_revision, previous_revision
 
 pytestmark = pytest.mark.slow
 
@@ -153,12 +153,21 @@ def test_downgrade_undoes_only_the_last_migration(fresh_url: str) -> None:
     too_far = wxqr(fresh_url, "db", "downgrade", "nonsense")
     assert too_far.returncode == 1
     assert "only the last migration can be undone" in too_far.stderr
+    # One release back at a time: -1 (or the previous revision by name) undoes the last.
+    current = head
+    while (previous := previous_revision(current)) != "base":
+        done = wxqr(fresh_url, "db", "downgrade", "--", "-1")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"database downgraded from {current} to {previous}"
+        assert f"current: {previous}" in wxqr(fresh_url, "db", "current").stdout
+        current = previous
+    # Undoing the first migration drops every table: only with --yes.
     unconfirmed = wxqr(fresh_url, "db", "downgrade", "--", "-1")
     assert unconfirmed.returncode == 1
     assert "--yes" in unconfirmed.stderr
     done = wxqr(fresh_url, "db", "downgrade", "base", "--yes")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"database downgraded from {head} to base"
+    assert done.stdout.strip() == f"database downgraded from {current} to base"
     assert "current: empty" in wxqr(fresh_url, "db", "current").stdout
     empty = wxqr(fresh_url, "db", "downgrade", "--yes", "base")
     assert empty.returncode == 1

@@ -185,39 +185,53 @@ def test_wechat_errcodes_and_token_refreshes_are_counted(database_url: str, engi
     assert sum(v for k, v in errcodes.items() if k != "ok") == 1
 
 
-def test_the_outbound_webhook_queue_is_measured_where_the_store_has_one(
-    database_url: str, engine: Engine
-) -> None:
+def test_the_outbound_webhook_queue_is_measured(database_url: str, engine: Engine) -> None:
+    """Deliveries by status, the age of the oldest pending one, events not yet fanned out:
+    read from the store's outbound webhook tables at each scrape."""
     metrics = WxqrMetrics(engine)
     before = metrics.exposition().decode()
-    assert "wxqr_webhook_deliveries" not in before  # no such table: nothing made up
+    assert _sample(before, "wxqr_webhook_deliveries", status="pending") in (None, 0)
     now_ms = int(time.time() * 1000)
     with engine.begin() as conn:
+        endpoint_id = conn.execute(
+            sa_text(
+                "INSERT INTO webhook_endpoints (url, event_types, enabled, secret, "
+                "created_at, updated_at) VALUES ('http://127.0.0.1:9/', '[\"scan\"]', "
+                ":enabled, 'whsec_x', 0, 0) RETURNING id"
+            ),
+            {"enabled": True},
+        ).scalar_one()
         conn.execute(
             sa_text(
-                "CREATE TABLE webhook_deliveries (id INTEGER PRIMARY KEY, "
-                "status VARCHAR(16) NOT NULL, created_ms BIGINT NOT NULL)"
-            )
-        )
-        conn.execute(sa_text("CREATE TABLE webhook_outbox (id INTEGER PRIMARY KEY)"))
-        conn.execute(
-            sa_text(
-                "INSERT INTO webhook_deliveries (id, status, created_ms) "
-                "VALUES (:id, :status, :created)"
+                "INSERT INTO webhook_deliveries (endpoint_id, event_type, dedup_key, openid, "
+                "status, attempts, next_attempt_ms, created_ms) "
+                "VALUES (:endpoint, 'scan', :key, 'o', :status, 0, :created, :created)"
             ),
             [
-                {"id": 1, "status": "pending", "created": now_ms - 90_000},
-                {"id": 2, "status": "pending", "created": now_ms},
-                {"id": 3, "status": "delivered", "created": now_ms - 500_000},
+                {
+                    "endpoint": endpoint_id,
+                    "key": "k1",
+                    "status": "pending",
+                    "created": now_ms - 90_000,
+                },
+                {"endpoint": endpoint_id, "key": "k2", "status": "pending", "created": now_ms},
+                {
+                    "endpoint": endpoint_id,
+                    "key": "k3",
+                    "status": "delivered",
+                    "created": now_ms - 500_000,
+                },
             ],
         )
-        conn.execute(sa_text("INSERT INTO webhook_outbox (id) VALUES (1), (2), (3)"))
-    try:
-        text = metrics.exposition().decode()
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa_text("DROP TABLE webhook_deliveries"))
-            conn.execute(sa_text("DROP TABLE webhook_outbox"))
+        for n in range(3):
+            conn.execute(
+                sa_text(
+                    "INSERT INTO webhook_outbox (account_id, dedup_key, kind, openid, "
+                    "received_ms) VALUES (1, :key, 'scan', 'o', :at)"
+                ),
+                {"key": f"o{n}", "at": now_ms},
+            )
+    text = metrics.exposition().decode()
     assert _sample(text, "wxqr_webhook_deliveries", status="pending") == 2
     assert _sample(text, "wxqr_webhook_deliveries", status="delivered") == 1
     assert _sample(text, "wxqr_webhook_outbox_events") == 3
