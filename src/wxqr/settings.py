@@ -214,6 +214,10 @@ class Settings:
     webhook_allow_http: bool = False  # webhooks:
     webhook_allow_private: bool = False  # webhooks:
     webhook_retention_days: float = 7.0  # webhooks:
+    # scan-sessions: sessions an account may create per minute (each is a WeChat
+    # qrcode/create call, 100,000 a day), and how long finished sessions are kept.
+    scan_sessions_per_minute: int = 60  # scan-sessions:
+    scan_session_retention_days: float = 30.0  # scan-sessions:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -261,4 +265,10 @@ class Settings:
             webhook_allow_http=_bool(env, "WXQR_WEBHOOK_ALLOW_HTTP", False),  # webhooks:
             webhook_allow_private=_bool(env, "WXQR_WEBHOOK_ALLOW_PRIVATE", False),  # webhooks:
             webhook_retention_days=_float(env, "WXQR_WEBHOOK_RETENTION_DAYS", 7.0),  # webhooks:
+            scan_sessions_per_minute=_int(  # scan-sessions:
+                env, "WXQR_SCAN_SESSIONS_PER_MINUTE", 60, minimum=1
+            ),
+            scan_session_retention_days=_float(  # scan-sessions:
+                env, "WXQR_SCAN_SESSION_RETENTION_DAYS", 30.0
+            ),
         )

@@ -51,6 +51,7 @@ from wxqr.service.errors import (
     NotFoundError,
     upstream_error,
 )
+from wxqr.service.session_scenes import SESSION_SCENE_PREFIX  # scan-sessions:
 from wxqr.store.tables import accounts, channels, scenes
 from wxqr.wechat import (
     APIError,
@@ -379,6 +380,11 @@ class CodeService:
     ) -> int | str:
         if spec.scene is not None:
             scene = spec.scene
+            if isinstance(scene, str) and scene.startswith(SESSION_SCENE_PREFIX):  # scan-sessions:
+                raise InvalidInputError(  # scan-sessions: the namespace of session codes
+                    f"scenes starting with {SESSION_SCENE_PREFIX!r} are reserved for scan sessions",
+                    field="scene",
+                )
             if isinstance(scene, str) and spec.scene_type is SceneType.ID:
                 if not scene.strip().isdigit():
                     raise InvalidInputError(

@@ -33,6 +33,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wxqr.service.scan_sessions._ingest import (  # scan-sessions:
+    apply_session_scans,
+    session_replies,
+)
 from wxqr.service.webhooks._types import event_types_of_kind
 
 from ._catalog import SceneCatalog
@@ -155,6 +159,7 @@ def record_batch(
     # 1. What the scanned scenes are (cache, then one query for the rest).
     scene_keys = {(i.account_id, i.scene) for i in items if i.is_scan and i.scene is not None}
     scenes = catalog.resolve(conn, scene_keys) if scene_keys else {}
+    scenes = {**scenes, **_session_infos(conn, items)}  # scan-sessions: their own scenes
 
     def info_of(item: IncomingPush) -> SceneInfo | None:
         if not item.is_scan or item.scene is None:
@@ -205,6 +210,7 @@ def record_batch(
         for item in new_items
         if event_types_of_kind(item.kind)
     ]
+    outbox += apply_session_scans(conn, new_items)  # scan-sessions: complete sessions
     write(conn, rows, inserts, updates, jobs, outbox, commit=commit)
 
     # 5. One result per item; a push repeated within the batch is inserted once.
@@ -222,6 +228,19 @@ def record_batch(
         )
         first_seen.add(key)
     return results
+
+
+def _session_infos(
+    conn: Connection, items: Sequence[IncomingPush]
+) -> dict[tuple[int, str], SceneInfo]:
+    """scan-sessions: a session's scene resolves to no scenes row and no channel, with
+    the session's reply (docs/scan-sessions.md)."""
+    return {
+        key: SceneInfo(
+            scene_ref=None, channel_id=None, scene_reply=reply, channel_reply=None, follower_tags=()
+        )
+        for key, reply in session_replies(conn, items).items()
+    }
 
 
 def _event_row(

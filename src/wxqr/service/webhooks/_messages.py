@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,6 +153,9 @@ def build_messages(
     by_key = {(row["account_id"], row["dedup_key"]): row for row in rows}
     found: list[Message | None] = []
     for event_type, ref in wanted:
+        if event_type.startswith("scan_session."):  # scan-sessions: bodies of their own
+            found.append(_session_message(conn, event_type, ref))
+            continue
         row = (
             by_id.get(ref.event_id)
             if ref.event_id is not None
@@ -170,3 +174,25 @@ def build_messages(
         }
         found.append(Message(message_id, _dump(body), row["id"]))
     return found
+
+
+def _session_message(conn: Connection, event_type: str, ref: EventRef) -> Message | None:
+    """scan-sessions: a ``scan_session.*`` body from the session's row (dedup key
+    ``ss<id>.<n>``; see wxqr.service.scan_sessions._outbox)."""
+    from wxqr.service.scan_sessions._outbox import session_message_body
+
+    if ref.dedup_key is None:
+        return None
+    found = session_message_body(conn, event_type, ref.dedup_key, None, 0)
+    if found is None:
+        return None
+    appid, data = found
+    message_id = f"msg_{ref.dedup_key}_{event_type}"
+    body = {
+        "type": event_type,
+        "id": message_id,
+        "timestamp": iso_ms(int(time.time() * 1000)),
+        "account": appid,
+        "data": data,
+    }
+    return Message(message_id, _dump(body), None)
