@@ -88,3 +88,26 @@ def count(engine: Engine, table: Any) -> int:
 def jobs(engine: Engine) -> list[RowMapping]:
     with engine.connect() as conn:
         return list(conn.execute(select(t.jobs).order_by(t.jobs.c.id)).mappings())
+
+
+def add_binding(engine: Engine, account: int, ref: str, openid: str) -> int:
+    """A (ref ↔ openid) binding as a completed bind session leaves it."""
+    with engine.begin() as conn:
+        key = conn.execute(
+            t.bindings.insert().values(
+                account_id=account, ref=ref, openid=openid, created_at=int(time.time())
+            )
+        ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def age_session(engine: Engine, session_id: int, seconds: int) -> None:
+    """Move a scan session's creation (and expiry) ``seconds`` into the past."""
+    s = t.scan_sessions
+    with engine.begin() as conn:
+        conn.execute(
+            s.update()
+            .where(s.c.id == session_id)
+            .values(created_at=s.c.created_at - seconds, expires_at=s.c.expires_at - seconds)
+        )
