@@ -30,9 +30,7 @@ def _push_scan(stack: Stack, openid: str, scene: str, create_time: int) -> httpx
     keys = AccountKeys(APPID, TOKEN, None, EncryptMode.PLAIN)
     sealed = p.seal(p.scan(openid, scene, create_time), keys)
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
-        return client.post(
-            f"/wechat/{APPID}", params=sealed.query.to_params(), content=sealed.body
-        )
+        return client.post(f"/wechat/{APPID}", params=sealed.query.to_params(), content=sealed.body)
 
 
 def test_login_by_a_new_and_by_an_existing_follower(stack: Stack) -> None:
@@ -41,8 +39,10 @@ def test_login_by_a_new_and_by_an_existing_follower(stack: Stack) -> None:
         first = _create(client, reply={"type": "text", "content": "登录成功"}, ref="web-1")
         assert first["status"] == "pending"
         assert first["scene"].startswith(SESSION_SCENE_PREFIX)
-        assert first["ticket"] and first["url"] and first["image_url"]
-        assert first["poll_token"] and first["poll_url"].endswith(first["poll_token"])
+        assert first["ticket"]
+        assert first["url"]
+        assert first["image_url"]
+        assert first["poll_url"].endswith(first["poll_token"])
 
         scanned = stack.emulator.scan(newcomer, ticket=first["ticket"])
         assert scanned.outcome == "subscribe"

@@ -79,15 +79,17 @@ def test_sessions_per_minute_are_limited_with_a_429(
     engine: Engine, database_url: str, emulator: RunningEmulator
 ) -> None:
     settings = replace(make_settings(database_url, emulator), scan_sessions_per_minute=3)
-    with _workers(engine, settings, emulator, 1) as (urls, key):
-        with httpx.Client(base_url=urls[0], headers={"X-API-Key": key}, timeout=30) as client:
-            made = [
-                client.post("/api/v1/scan-sessions", json={"purpose": "login"}).status_code
-                for _ in range(3)
-            ]
-            calls = emulator.calls("/cgi-bin/qrcode/create")
-            refused = client.post("/api/v1/scan-sessions", json={"purpose": "login"})
-            assert emulator.calls("/cgi-bin/qrcode/create") == calls  # WeChat not asked
+    with (
+        _workers(engine, settings, emulator, 1) as (urls, key),
+        httpx.Client(base_url=urls[0], headers={"X-API-Key": key}, timeout=30) as client,
+    ):
+        made = [
+            client.post("/api/v1/scan-sessions", json={"purpose": "login"}).status_code
+            for _ in range(3)
+        ]
+        calls = emulator.calls("/cgi-bin/qrcode/create")
+        refused = client.post("/api/v1/scan-sessions", json={"purpose": "login"})
+        assert emulator.calls("/cgi-bin/qrcode/create") == calls  # WeChat not asked
     assert made == [201, 201, 201]
     assert refused.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
