@@ -134,7 +134,10 @@ def test_session_events_are_sent_as_webhooks(
     assert completed["payload"] == {"total": 42}
     assert completed["openid"] == buyers[0]
     assert completed["followed_now"] is True
-    assert sorted(d["data"]["scan"] for d in documents["scan_session.scanned"]) == [1, 2]
+    scans = sorted(
+        (d["data"]["scan"], d["data"]["openid"]) for d in documents["scan_session.scanned"]
+    )
+    assert scans == [(1, buyers[0]), (2, buyers[1])]
     expired = documents["scan_session.expired"][0]["data"]
     assert expired["session_id"] == lapsed["id"]
     assert "openid" not in expired

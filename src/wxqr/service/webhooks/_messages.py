@@ -32,6 +32,7 @@ class EventRef:
     event_id: int | None
     account_id: int | None
     dedup_key: str | None
+    openid: str | None = None  # scan-sessions: the delivery's openid
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,7 @@ def _session_message(conn: Connection, event_type: str, ref: EventRef) -> Messag
 
     if ref.dedup_key is None:
         return None
-    found = session_message_body(conn, event_type, ref.dedup_key, None, 0)
+    found = session_message_body(conn, event_type, ref.dedup_key, ref.openid or None, 0)
     if found is None:
         return None
     appid, data = found
