@@ -391,7 +391,10 @@ class CodeService:
                         f"scene {scene!r} is not an integer scene id", field="scene"
                     )
                 scene = int(scene)
-            if self._taken(conn, account_id, str(scene)):
+            # scan-sessions: a temporary scene may be issued again once its code expired.
+            if self._taken(conn, account_id, str(scene)) and not self._retire_expired(
+                conn, account_id, str(scene)
+            ):
                 raise ConflictError(
                     f"scene {scene!r} is already used in this account", field="scene"
                 )
@@ -433,6 +436,28 @@ class CodeService:
             .values(next_permanent_scene_id=candidate + 1)
         )
         return candidate
+
+    def _retire_expired(self, conn: Connection, account_id: int, scene: str) -> bool:
+        """Free ``scene`` when the code holding it is a temporary one that has expired
+        (WeChat lets a temporary scene be issued again): the old code keeps its row and
+        its events under the scene ``~<id>~<scene>``; pushes of the scene now name the
+        new code. Whether the scene was freed."""
+        row = conn.execute(
+            select(scenes.c.id, scenes.c.qr_kind, scenes.c.expires_at).where(
+                scenes.c.account_id == account_id, scenes.c.scene == scene
+            )
+        ).first()
+        if (
+            row is None
+            or row.qr_kind != QRKind.TEMPORARY.value
+            or row.expires_at is None
+            or row.expires_at >= int(self._clock())
+        ):
+            return False
+        conn.execute(
+            update(scenes).where(scenes.c.id == row.id).values(scene=f"~{row.id}~{scene}"[:64])
+        )
+        return True
 
     @staticmethod
     def _taken(conn: Connection, account_id: int, scene: str) -> bool:
