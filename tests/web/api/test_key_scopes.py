@@ -65,7 +65,16 @@ ROUTES = [
     Route("GET", "/api/v1/codes/{code_id}/image"),
     *(
         Route("GET", f"/api/v1/stats/{name}", params={"account": "{appid}"})
-        for name in ("summary", "channels", "groups", "series", "top", "orphans", "export")
+        for name in (
+            "summary",
+            "channels",
+            "groups",
+            "series",
+            "top",
+            "orphans",
+            "sessions",
+            "export",
+        )
     ),
     Route("GET", "/api/v1/events", params={"account": "{appid}"}),
     Route(

@@ -93,7 +93,7 @@ class ScanSessionService:
             )
         now = int(self.clock())
         token = secrets.token_urlsafe(24)
-        scene = new_session_scene()
+        scene = new_session_scene(values["purpose"])
         with self.engine.begin() as conn:
             self._check_rate(conn, account_id, now)
             if conn.execute(
