@@ -111,3 +111,26 @@ def age_session(engine: Engine, session_id: int, seconds: int) -> None:
             .where(s.c.id == session_id)
             .values(created_at=s.c.created_at - seconds, expires_at=s.c.expires_at - seconds)
         )
+
+
+def use_up_session_quota(engine: Engine, account: int, count: int, *, for_seconds: int) -> None:
+    """``count`` cancelled scan sessions created ``for_seconds`` from now: the account's
+    sessions-per-minute quota stays used up that long (more sessions are a 429)."""
+    at = int(time.time()) + for_seconds
+    with engine.begin() as conn:
+        conn.execute(
+            t.scan_sessions.insert(),
+            [
+                {
+                    "account_id": account,
+                    "purpose": "quota",
+                    "scene": f"wxqs_quota-{account}-{at}-{n}",
+                    "poll_token_hash": "0" * 64,
+                    "status": "cancelled",
+                    "expires_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for n in range(count)
+            ],
+        )

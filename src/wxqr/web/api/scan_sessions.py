@@ -46,7 +46,7 @@ public_router = APIRouter(
     prefix="/scan-sessions",
     tags=["scan sessions"],
     route_class=ProblemRoute,
-    responses={s: PROBLEM_RESPONSES[s] for s in (404, 422, 503)},
+    responses=PROBLEM_RESPONSES,
 )
 
 SessionIdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The session's id.")]
