@@ -58,6 +58,7 @@ PollToken = Annotated[
     str, Query(min_length=1, max_length=128, description="The session's poll token.")
 ]
 KEEP_ALIVE_SECONDS = 15.0
+_BROWSER_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
 
 
 class ScanSessionIn(BaseModel):
@@ -265,8 +266,15 @@ Whole = Annotated[Workspace, Depends(workspace)]
     summary="The session's status for the browser (poll token, no API key)",
 )
 async def browser_status(
-    session_id: SessionIdPath, poll_token: PollToken, ws: Whole, wait: WaitQuery = 0
+    session_id: SessionIdPath,
+    poll_token: PollToken,
+    ws: Whole,
+    response: Response,
+    wait: WaitQuery = 0,
 ) -> BrowserStatusOut:
+    # Any page may poll it (the token is the credential; no cookies are sent).
+    response.headers.update(_BROWSER_HEADERS)
+
     def read() -> ScanSession:
         return ws.scan_sessions.for_browser(session_id, poll_token)
 
@@ -285,7 +293,9 @@ async def browser_status_events(
     def read() -> ScanSession:
         return ws.scan_sessions.for_browser(session_id, poll_token)
 
-    return await _stream(ws, read, lambda s: BrowserStatusOut.of(s).model_dump())
+    return await _stream(
+        ws, read, lambda s: BrowserStatusOut.of(s).model_dump(), headers=_BROWSER_HEADERS
+    )
 
 
 # -- waiting ------------------------------------------------------------------------------
@@ -307,7 +317,11 @@ async def _waited(ws: Workspace, read: Callable[[], ScanSession], wait: int) -> 
 
 
 async def _stream(
-    ws: Workspace, read: Callable[[], ScanSession], view: Callable[[ScanSession], Any]
+    ws: Workspace,
+    read: Callable[[], ScanSession],
+    view: Callable[[ScanSession], Any],
+    *,
+    headers: dict[str, str] | None = None,
 ) -> StreamingResponse:
     first = await anyio.to_thread.run_sync(read)  # a 404 before the stream starts
 
@@ -329,7 +343,7 @@ async def _stream(
     return StreamingResponse(
         events(),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", **(headers or {})},
     )
 
 
