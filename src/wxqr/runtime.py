@@ -27,9 +27,10 @@ from sqlalchemy import Engine
 from wxqr.protocol import PERMANENT_CODE_LIMIT
 from wxqr.service.accounts import sync_env_account
 from wxqr.service.catalog_version import CatalogVersion
-from wxqr.service.chores import resume_reservations_chore
+from wxqr.service.chores import resume_reservations_chore, scan_sessions_chore
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.secrets_box import SecretBox, bind_secret_box
 from wxqr.service.secrets_rotation import check_stored_secrets
 from wxqr.service.webhooks import DeliveryWorker, delivery_worker
@@ -364,7 +365,18 @@ def _build_serving_parts(
         WorkerOptions.from_settings(settings),
         client_factory=clients.job_client,
         clock=clock,
-        chores=[resume_reservations_chore(reservations)],
+        chores=[
+            resume_reservations_chore(reservations),
+            scan_sessions_chore(  # scan-sessions: expire and prune sessions
+                ScanSessionService(
+                    worker_engine,
+                    clients.client,
+                    clients.mp_base,
+                    clock=clock,
+                    retention_days=settings.scan_session_retention_days,
+                )
+            ),
+        ],
     )
     parts.webhook_dispatcher = delivery_worker(writer_url, settings)
     wake = worker.wake

@@ -261,6 +261,10 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     log_format: str = "text"
     access_log: bool = False
+    # scan-sessions: sessions an account may create per minute (each is a WeChat
+    # qrcode/create call, 100,000 a day), and how long finished sessions are kept.
+    scan_sessions_per_minute: int = 60  # scan-sessions:
+    scan_session_retention_days: float = 30.0  # scan-sessions:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -324,4 +328,10 @@ class Settings:
             metrics_token=_optional(env, "WXQR_METRICS_TOKEN"),  # ops
             log_format=_choice(env, "WXQR_LOG_FORMAT", "text", LOG_FORMATS),  # ops
             access_log=_bool(env, "WXQR_ACCESS_LOG", False),  # ops
+            scan_sessions_per_minute=_int(  # scan-sessions:
+                env, "WXQR_SCAN_SESSIONS_PER_MINUTE", 60, minimum=1
+            ),
+            scan_session_retention_days=_float(  # scan-sessions:
+                env, "WXQR_SCAN_SESSION_RETENTION_DAYS", 30.0
+            ),
         )

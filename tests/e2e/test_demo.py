@@ -30,6 +30,8 @@ def test_demo_runs_end_to_end() -> None:
     assert info["dashboard"].endswith("/dashboard/")
     assert info["channels"] == 6
     assert info["scans"] == 60
+    # scan-sessions: the example login page (examples/scan_login) served against the emulator
+    assert info["login_page"].startswith("http://")
     database = info["database"].removeprefix("sqlite:///")
     try:
         engine = make_engine(info["database"])

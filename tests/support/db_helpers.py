@@ -88,3 +88,49 @@ def count(engine: Engine, table: Any) -> int:
 def jobs(engine: Engine) -> list[RowMapping]:
     with engine.connect() as conn:
         return list(conn.execute(select(t.jobs).order_by(t.jobs.c.id)).mappings())
+
+
+def add_binding(engine: Engine, account: int, ref: str, openid: str) -> int:
+    """A (ref ↔ openid) binding as a completed bind session leaves it."""
+    with engine.begin() as conn:
+        key = conn.execute(
+            t.bindings.insert().values(
+                account_id=account, ref=ref, openid=openid, created_at=int(time.time())
+            )
+        ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def age_session(engine: Engine, session_id: int, seconds: int) -> None:
+    """Move a scan session's creation (and expiry) ``seconds`` into the past."""
+    s = t.scan_sessions
+    with engine.begin() as conn:
+        conn.execute(
+            s.update()
+            .where(s.c.id == session_id)
+            .values(created_at=s.c.created_at - seconds, expires_at=s.c.expires_at - seconds)
+        )
+
+
+def use_up_session_quota(engine: Engine, account: int, count: int, *, for_seconds: int) -> None:
+    """``count`` cancelled scan sessions created ``for_seconds`` from now: the account's
+    sessions-per-minute quota stays used up that long (more sessions are a 429)."""
+    at = int(time.time()) + for_seconds
+    with engine.begin() as conn:
+        conn.execute(
+            t.scan_sessions.insert(),
+            [
+                {
+                    "account_id": account,
+                    "purpose": "quota",
+                    "scene": f"wxqs_quota-{account}-{at}-{n}",
+                    "poll_token_hash": "0" * 64,
+                    "status": "cancelled",
+                    "expires_at": at,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for n in range(count)
+            ],
+        )

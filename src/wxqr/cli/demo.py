@@ -16,7 +16,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +24,7 @@ import typer
 from rich.panel import Panel
 from rich.progress import Progress
 
+from wxqr.cli._login_example import login_example
 from wxqr.cli._ws import FORMAT_OPTION, OutputFormat, console, emit_json, fail
 from wxqr.emulator.testing import EmulatorAccount, running_emulator, serve_app
 from wxqr.protocol import QRRequest
@@ -94,7 +95,10 @@ def demo(
             ws.admin.set_password(admin_password)
             api_key = ws.api_keys.create("demo").secret
             bound = _free_port(host, port)
-            with serve_app(create_app(runtime), host=host, port=bound) as base:
+            with (
+                ExitStack() as stack,
+                serve_app(create_app(runtime), host=host, port=bound) as base,
+            ):
                 emu.set_push_url(account.appid, f"{base}/wechat/{account.appid}")
 
                 def issue_orphan(request: QRRequest) -> str:
@@ -119,6 +123,8 @@ def demo(
                         progress=lambda done, _total: progress.update(task, completed=done),
                     )
                 dashboard = f"{base}/dashboard/"
+                # scan-sessions: the scan-to-log-in example page, against the emulator
+                login_page = stack.enter_context(login_example(base, api_key, host))
                 if quiet:
                     emit_json(
                         {
@@ -132,6 +138,7 @@ def demo(
                             "scans": outcome.scans,
                             "unfollows": outcome.unfollows,
                             "orphan_scans": outcome.orphan_scans,
+                            "login_page": login_page,
                         }
                     )
                 else:
@@ -141,7 +148,8 @@ def demo(
                             f"Password:  [bold]{admin_password}[/]\n"
                             f"API docs:  {base}/api/v1/docs   API key: {api_key}\n"
                             f"Emulator:  {emu.base_url}\n"
-                            f"Database:  {database_url}\n\n"
+                            + (f"Login page (scan sessions): {login_page}\n" if login_page else "")
+                            + f"Database:  {database_url}\n\n"
                             f"{outcome.channels} channels, {outcome.scans} scans by "
                             f"{outcome.users} users over {days} days, {outcome.unfollows} "
                             f"unfollows, {outcome.orphan_scans} orphan scans.",

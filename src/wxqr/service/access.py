@@ -38,6 +38,7 @@ from wxqr.service.stats import (
     Metrics,
     OrphanScan,
     SeriesPoint,
+    SessionMetrics,
     StatsQuery,
     StatsService,
     Window,
@@ -354,6 +355,14 @@ class ScopedStatsService(StatsService):
     def top_channels(self, account_id: int, *args: Any, **kwargs: Any) -> list[ChannelMetrics]:
         self._check(account_id)
         return super().top_channels(account_id, *args, **kwargs)
+
+    def sessions_of(self, query: StatsQuery) -> list[SessionMetrics]:
+        self._check(query.account.id)
+        return super().sessions_of(query)
+
+    def per_session_purpose(self, account_id: int, window: Window) -> list[SessionMetrics]:
+        self._check(account_id)
+        return super().per_session_purpose(account_id, window)
 
     def orphan_scans(self, account_id: int, window: Window) -> list[OrphanScan]:
         self._check(account_id)

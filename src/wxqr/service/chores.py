@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 
 from wxqr.service.codes import ABANDONED_AFTER_SECONDS, CodeService, ResumedReservations
+from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.worker import Chore
 
-__all__ = ["RESUME_EVERY_SECONDS", "resume_reservations_chore"]
+__all__ = [
+    "RESUME_EVERY_SECONDS",
+    "SWEEP_SESSIONS_EVERY_SECONDS",
+    "resume_reservations_chore",
+    "scan_sessions_chore",
+]
 
 log = logging.getLogger(__name__)
 
 RESUME_EVERY_SECONDS = 300.0
+SWEEP_SESSIONS_EVERY_SECONDS = 1.0
 
 
 def resume_reservations_chore(
@@ -38,3 +45,15 @@ def resume_reservations_chore(
         return done
 
     return Chore("finish abandoned code reservations", every_seconds, run)
+
+
+def scan_sessions_chore(
+    sessions: ScanSessionService, *, every_seconds: float = SWEEP_SESSIONS_EVERY_SECONDS
+) -> Chore:
+    """Expire pending scan sessions past their expiry (``scan_session.expired``), and
+    prune finished ones older than the retention (docs/scan-sessions.md)."""
+
+    def run() -> tuple[int, int]:
+        return sessions.sweep_expired(), sessions.prune()
+
+    return Chore("expire and prune scan sessions", every_seconds, run)

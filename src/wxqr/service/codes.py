@@ -51,6 +51,7 @@ from wxqr.service.errors import (
     NotFoundError,
     upstream_error,
 )
+from wxqr.service.session_scenes import SESSION_SCENE_PREFIX  # scan-sessions:
 from wxqr.store.tables import accounts, channels, scenes
 from wxqr.wechat import (
     APIError,
@@ -379,13 +380,21 @@ class CodeService:
     ) -> int | str:
         if spec.scene is not None:
             scene = spec.scene
+            if isinstance(scene, str) and scene.startswith(SESSION_SCENE_PREFIX):  # scan-sessions:
+                raise InvalidInputError(  # scan-sessions: the namespace of session codes
+                    f"scenes starting with {SESSION_SCENE_PREFIX!r} are reserved for scan sessions",
+                    field="scene",
+                )
             if isinstance(scene, str) and spec.scene_type is SceneType.ID:
                 if not scene.strip().isdigit():
                     raise InvalidInputError(
                         f"scene {scene!r} is not an integer scene id", field="scene"
                     )
                 scene = int(scene)
-            if self._taken(conn, account_id, str(scene)):
+            # scan-sessions: a temporary scene may be issued again once its code expired.
+            if self._taken(conn, account_id, str(scene)) and not self._retire_expired(
+                conn, account_id, str(scene)
+            ):
                 raise ConflictError(
                     f"scene {scene!r} is already used in this account", field="scene"
                 )
@@ -427,6 +436,28 @@ class CodeService:
             .values(next_permanent_scene_id=candidate + 1)
         )
         return candidate
+
+    def _retire_expired(self, conn: Connection, account_id: int, scene: str) -> bool:
+        """Free ``scene`` when the code holding it is a temporary one that has expired
+        (WeChat lets a temporary scene be issued again): the old code keeps its row and
+        its events under the scene ``~<id>~<scene>``; pushes of the scene now name the
+        new code. Whether the scene was freed."""
+        row = conn.execute(
+            select(scenes.c.id, scenes.c.qr_kind, scenes.c.expires_at).where(
+                scenes.c.account_id == account_id, scenes.c.scene == scene
+            )
+        ).first()
+        if (
+            row is None
+            or row.qr_kind != QRKind.TEMPORARY.value
+            or row.expires_at is None
+            or row.expires_at >= int(self._clock())
+        ):
+            return False
+        conn.execute(
+            update(scenes).where(scenes.c.id == row.id).values(scene=f"~{row.id}~{scene}"[:64])
+        )
+        return True
 
     @staticmethod
     def _taken(conn: Connection, account_id: int, scene: str) -> bool:

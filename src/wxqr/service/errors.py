@@ -25,6 +25,7 @@ __all__ = [
     "LimitReachedError",
     "NotFoundError",
     "ServiceError",
+    "TooManyRequestsError",
     "UnavailableError",
     "UpstreamError",
     "upstream_error",
@@ -77,6 +78,12 @@ class LimitReachedError(ServiceError):
     """A WeChat limit would be exceeded (e.g. 100,000 permanent codes per account)."""
 
     title = "Limit reached"
+
+
+class TooManyRequestsError(ServiceError):
+    """The caller asked too often (e.g. scan sessions per account per minute): try later."""
+
+    title = "Too many requests"
 
 
 class UpstreamError(ServiceError):

@@ -35,6 +35,7 @@ from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
+from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
 from wxqr.service.stats import StatsService
 from wxqr.service.webhooks import WebhookService
 from wxqr.service.wechat_clients import WeChatClients
@@ -59,6 +60,9 @@ class Workspace:
     webhooks: WebhookService
     clock: Callable[[], float]
     catalog: CatalogVersion
+    # scan-sessions: the sessions service and the process's one watcher of waited sessions
+    scan_sessions: ScanSessionService
+    session_watcher: SessionWatcher
     # The scope this workspace is limited to (None: every account, read-write).
     access: AccountAccess | None = None
 
@@ -79,6 +83,14 @@ class Workspace:
         :meth:`wxqr.runtime.Runtime.open` instead."""
         catalog = catalog or CatalogVersion()
         clients = clients or WeChatClients.from_settings(engine, settings)
+        scan_sessions = ScanSessionService(
+            engine,
+            clients.client,
+            clients.mp_base,
+            clock=clock,
+            per_minute=settings.scan_sessions_per_minute,
+            retention_days=settings.scan_session_retention_days,
+        )
         return cls(
             engine=engine,
             settings=settings,
@@ -100,6 +112,8 @@ class Workspace:
             webhooks=WebhookService.from_settings(engine, settings, clock=clock),
             clock=clock,
             catalog=catalog,
+            scan_sessions=scan_sessions,
+            session_watcher=SessionWatcher(scan_sessions.snapshot),
         )
 
     @property
@@ -121,6 +135,7 @@ class Workspace:
             images=ScopedCodeImages.over(self.images, access),
             stats=ScopedStatsService.over(self.stats, access),
             webhooks=ScopedWebhookService.over(self.webhooks, access),
+            scan_sessions=self.scan_sessions.scoped(access),
         )
 
     def accounts(self) -> list[Account]:

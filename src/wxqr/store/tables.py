@@ -341,3 +341,50 @@ webhook_deliveries = Table(
     Index(None, "endpoint_id", "openid", "status"),
     Index(None, "endpoint_id", "id"),
 )
+
+# Scan sessions (docs/scan-sessions.md): a temporary string-scene code of its own, in a
+# namespace channel scenes can never use (wxqr.service.scan_sessions.SESSION_SCENE_PREFIX),
+# completed by the first scan (``once``) or reporting every scan until it expires.
+scan_sessions = Table(
+    "scan_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("ref", String(128), nullable=True),
+    Column("payload", JSON, nullable=True),
+    Column("reply", JSON, nullable=True),
+    Column("once", Boolean, nullable=False, server_default="1"),
+    Column("scene", String(64), nullable=False, unique=True),
+    Column("ticket", String(512), nullable=True),
+    Column("url", String(256), nullable=True),
+    # sha256 of the browser's poll token (the token itself is shown once, at creation).
+    Column("poll_token_hash", String(64), nullable=False),
+    # pending | scanned | expired | cancelled
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("openid", String(64), nullable=True),
+    Column("unionid", String(64), nullable=True),
+    Column("followed_now", Boolean, nullable=True),
+    Column("scanned_at", BigInt, nullable=True),  # CreateTime of the completing scan
+    Column("scans", Integer, nullable=False, server_default="0"),
+    Column("expires_at", BigInt, nullable=False),
+    Column("created_at", BigInt, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+    Index(None, "status", "expires_at"),
+    Index(None, "account_id", "created_at"),
+)
+
+# (ref ↔ openid) pairs made by completed ``bind`` sessions.
+bindings = Table(
+    "bindings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("ref", String(128), nullable=False),
+    Column("openid", String(64), nullable=False),
+    # The session that made it (no foreign key: sessions are pruned, bindings kept).
+    Column("session_id", Integer, nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    UniqueConstraint("account_id", "ref", "openid"),
+    Index(None, "account_id", "openid"),
+)

@@ -175,7 +175,7 @@ def _bound_requests(app: FastAPI, settings: Settings) -> None:
     """Every request but the webhook's: bounded bodies, and the REST API's key checked
     before its body is read (:mod:`wxqr.web.request_bounds`)."""
     from wxqr.web.api import IMPORT_PATHS, PREFIX
-    from wxqr.web.api._guard import PUBLIC_PATHS, api_key_check
+    from wxqr.web.api._guard import PUBLIC_PATH_PATTERNS, PUBLIC_PATHS, api_key_check
 
     app.add_middleware(
         RequestBounds,
@@ -184,6 +184,7 @@ def _bound_requests(app: FastAPI, settings: Settings) -> None:
         import_paths=IMPORT_PATHS,
         guarded_prefix=PREFIX,
         public_paths=PUBLIC_PATHS,
+        public_patterns=PUBLIC_PATH_PATTERNS,
         key_check=api_key_check,
     )
 

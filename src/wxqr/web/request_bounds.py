@@ -20,6 +20,7 @@ Limits: ``WXQR_API_MAX_BODY_BYTES`` (1 MiB) everywhere, ``WXQR_IMPORT_MAX_BODY_B
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -77,6 +78,7 @@ class RequestBounds:
         import_paths: Collection[str] = (),
         guarded_prefix: str | None = None,
         public_paths: Collection[str] = (),
+        public_patterns: Collection[re.Pattern[str]] = (),  # scan-sessions: poll URLs
         key_check: KeyCheck | None = None,
     ) -> None:
         self.app = app
@@ -85,6 +87,7 @@ class RequestBounds:
         self.import_paths = frozenset(import_paths)
         self.guarded_prefix = guarded_prefix
         self.public_paths = frozenset(public_paths)
+        self.public_patterns = tuple(public_patterns)
         self.key_check = key_check
 
     def limit_for(self, path: str) -> int:
@@ -95,6 +98,8 @@ class RequestBounds:
         """Whether ``path`` needs its key checked before its body is read."""
         prefix = self.guarded_prefix
         if prefix is None or self.key_check is None or path in self.public_paths:
+            return False
+        if any(pattern.match(path) for pattern in self.public_patterns):
             return False
         return path == prefix or path.startswith(prefix + "/")
 

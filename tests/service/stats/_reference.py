@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from wxqr.service.session_scenes import is_session_scene, purpose_of_scene
+
 from ._world import Event
 
 SCANS = ("subscribe_scan", "scan")
@@ -25,13 +27,20 @@ def metrics(
 
 
 def metrics_where(
-    log: list[Event], account_id: int, counted: Callable[[int], bool], scope: set[int] | None
+    log: list[Event],
+    account_id: int,
+    counted: Callable[[int], bool],
+    scope: set[int] | None,
+    keep: Callable[[Event], bool] | None = None,
 ) -> dict[str, int]:
-    """The metrics of the events whose ``create_time`` is ``counted``; history is all of log."""
+    """The metrics of the events whose ``create_time`` is ``counted`` (and that ``keep``
+    keeps); history is all of log."""
     mine = [e for e in log if e.account_id == account_id]
     window = [e for e in mine if counted(e.create_time)]
     if scope is not None:
         window = [e for e in window if e.channel_id is not None and e.channel_id in scope]
+    if keep is not None:
+        window = [e for e in window if keep(e)]
 
     def has_earlier_follow(event: Event) -> bool:
         return any(
@@ -118,3 +127,28 @@ def series(
 
         result.append((lo, hi, metrics_where(log, account_id, counted, scope)))
     return result
+
+
+def sessions(
+    log: list[Event], account_id: int, start_s: int, end_s: int
+) -> dict[str, dict[str, int]]:
+    """The pseudo-scope ``sessions``: per purpose (the end of a session scene), the metrics
+    of the window's events of session scenes."""
+    purposes = {
+        purpose_of_scene(e.scene)
+        for e in log
+        if e.account_id == account_id
+        and is_session_scene(e.scene)
+        and start_s <= e.create_time < end_s
+        and e.kind in SCANS
+    }
+    return {
+        purpose: metrics_where(
+            log,
+            account_id,
+            lambda t: start_s <= t < end_s,
+            None,
+            lambda e, p=purpose: is_session_scene(e.scene) and purpose_of_scene(e.scene or "") == p,
+        )
+        for purpose in purposes
+    }

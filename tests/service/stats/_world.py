@@ -16,7 +16,15 @@ from sqlalchemy import Engine, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from wxqr.service.session_scenes import SESSION_SCENE_PREFIX, is_session_scene
 from wxqr.store.tables import accounts, channels, events, scenes
+
+# Scenes of scan sessions (the pseudo-scope ``sessions``), two purposes: not in ``scenes``.
+SESSION_SCENES = (
+    SESSION_SCENE_PREFIX + "A" * 22 + "login",
+    SESSION_SCENE_PREFIX + "B" * 22 + "bind",
+    SESSION_SCENE_PREFIX + "C" * 22 + "login",
+)
 
 ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "Asia/Kolkata")
 GROUPS = (None, "g1", "g2")
@@ -83,7 +91,7 @@ class World:
 
     def scene_values(self, account_id: int) -> list[str]:
         known = [s.scene for s in self.scenes if s.account_id == account_id]
-        return [*known, "unknown-1", "unknown-2"]
+        return [*known, "unknown-1", "unknown-2", *SESSION_SCENES]
 
 
 def _dedup(account_id: int, openid: str, create_time: int, kind: str, scene: str | None) -> str:
@@ -150,7 +158,8 @@ def build_world(
             scene=scene,
             scene_ref=ref.id if ref is not None else None,
             channel_id=channel,
-            orphan=scene is not None and ref is None,
+            # A scan session's scene is no orphan and in no channel (docs/metrics.md).
+            orphan=scene is not None and ref is None and not is_session_scene(scene),
             create_time=clock,
         )
         world.arrivals.append(event)

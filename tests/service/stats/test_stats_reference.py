@@ -119,6 +119,11 @@ def _check_account(
         k: len(set(v)) for k, v in expected_orphans.items()
     }
 
+    by_purpose = service.per_session_purpose(account.id, window)
+    assert {s.purpose: s.metrics.as_dict() for s in by_purpose} == ref.sessions(
+        log, account.id, start_s, end_s
+    )
+
 
 def _check_series(
     service: StatsService, world: World, account: Account, data: st.DataObject

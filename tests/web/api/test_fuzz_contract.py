@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS
 from schemathesis.generation import GenerationMode
 
+from tests.support.db_helpers import add_binding, use_up_session_quota
 from tests.support.stack import Stack
+from wxqr.service.scan_sessions import NewScanSession
 from wxqr.service.webhooks import AddressPolicy
 
 EXAMPLES_PER_MODE = 25
@@ -50,7 +52,17 @@ def _seed(stack: Stack) -> dict[str, Any]:
         assert archived.status_code == 200
     endpoint = stack.ws.webhooks.create("http://hooks.test/in", ["scan"]).endpoint
     delivery = stack.ws.webhooks.send_test(endpoint.id)
+    # A scan session (cancelled: its SSE streams end at once) and a binding; then the
+    # account's sessions-per-minute quota stays used up, so the fuzzer's sessions are 429s
+    # and no stream of a pending session is left open.
+    session = stack.ws.scan_sessions.create(stack.account.id, NewScanSession("login")).session
+    stack.ws.scan_sessions.cancel(session.id)
+    binding_id = add_binding(stack.ws.engine, stack.account.id, "member-1", "o-fuzz")
+    quota = stack.ws.settings.scan_sessions_per_minute
+    use_up_session_quota(stack.ws.engine, stack.account.id, quota, for_seconds=3600)
     return {
+        "session_id": session.id,
+        "binding_id": binding_id,
         "channel_id": 1,
         "code_id": 1,
         "appid": stack.account.appid,

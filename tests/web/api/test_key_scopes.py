@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,14 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.db_helpers import add_binding, age_session
 from tests.support.stack import APPID, Stack, running_stack, sqlite_copy
 from wxqr.cli.main import app
 from wxqr.emulator.testing import RunningEmulator
 from wxqr.service.access import AccessScope
 from wxqr.service.accounts import add_account
 from wxqr.service.errors import NotFoundError
+from wxqr.service.scan_sessions import NewScanSession
 from wxqr.store.db import make_engine
 
 OTHER = "wxotheraccount0001"
@@ -63,7 +65,16 @@ ROUTES = [
     Route("GET", "/api/v1/codes/{code_id}/image"),
     *(
         Route("GET", f"/api/v1/stats/{name}", params={"account": "{appid}"})
-        for name in ("summary", "channels", "groups", "series", "top", "orphans", "export")
+        for name in (
+            "summary",
+            "channels",
+            "groups",
+            "series",
+            "top",
+            "orphans",
+            "sessions",
+            "export",
+        )
     ),
     Route("GET", "/api/v1/events", params={"account": "{appid}"}),
     Route(
@@ -79,9 +90,21 @@ ROUTES = [
     Route("GET", "/api/v1/webhooks/{webhook_id}/deliveries"),
     Route("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"),
     Route("POST", "/api/v1/webhooks/{webhook_id}/replay", params={"since": "2020-01-01"}),
+    Route("POST", "/api/v1/scan-sessions", json={"account": "{appid}", "purpose": "login"}),
+    Route("GET", "/api/v1/scan-sessions/{session_id}"),
+    Route("DELETE", "/api/v1/scan-sessions/{session_id}"),
+    Route("GET", "/api/v1/scan-sessions/{session_id}/events"),
+    Route("GET", "/api/v1/bindings", params={"account": "{appid}"}),
+    Route("DELETE", "/api/v1/bindings/{binding_id}"),
 ]
 # Routes that name no object of an account: the scope filters what they list.
 LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]
+# The browser's poll URLs: no API key, the session's poll token instead
+# (tests/service/scan_sessions).
+POLL_ROUTES = [
+    Route("GET", "/api/v1/scan-sessions/{session_id}/status"),
+    Route("GET", "/api/v1/scan-sessions/{session_id}/status/events"),
+]
 
 
 @dataclass
@@ -91,6 +114,8 @@ class World:
     code_id: int
     webhook_id: int  # an outbound webhook endpoint of account A, with one delivery
     delivery_id: int
+    session_id: int  # a (cancelled) scan session of account A
+    binding_id: int  # a binding of account A
     run: str  # unique to the test: its channel is "Poster <run>"
 
     @property
@@ -123,6 +148,8 @@ class World:
             "code_id": self.code_id,
             "webhook_id": self.webhook_id,
             "delivery_id": self.delivery_id,
+            "session_id": self.session_id,
+            "binding_id": self.binding_id,
             "run": self.run,
         }
         path = route.template.format(**values)
@@ -175,14 +202,29 @@ def world(scope_stack: Stack) -> World:
         "http://127.0.0.1:9/hook", ["scan"], account=APPID, description=f"Poster {run}"
     ).endpoint
     delivery = webhooks.send_test(endpoint.id)
-    return World(scope_stack, body["id"], body["code"]["id"], endpoint.id, delivery.id, run)
+    # Past the sessions-per-minute limit, and not counted in it: one per test.
+    sessions = replace(scope_stack.ws.scan_sessions, per_minute=10**9)
+    session = sessions.create(scope_stack.account.id, NewScanSession("login")).session
+    sessions.cancel(session.id)  # its SSE stream ends at once
+    age_session(scope_stack.ws.engine, session.id, 120)
+    binding_id = add_binding(scope_stack.ws.engine, scope_stack.account.id, f"user-{run}", "o-b")
+    return World(
+        scope_stack,
+        body["id"],
+        body["code"]["id"],
+        endpoint.id,
+        delivery.id,
+        session.id,
+        binding_id,
+        run,
+    )
 
 
 def test_the_route_table_covers_every_data_route(scope_stack: Stack) -> None:
     with scope_stack.client() as client:
         spec = client.get("/api/v1/openapi.json").json()
     served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    listed = {(r.method, r.template) for r in ROUTES + LISTS}
+    listed = {(r.method, r.template) for r in ROUTES + LISTS + POLL_ROUTES}
     # The path parameter of one account is named {appid} in both.
     assert served == listed
 
@@ -266,7 +308,7 @@ def test_a_key_of_several_accounts_must_say_which(world: World) -> None:
     both = world.key("both", [APPID, OTHER])
     with world.stack.client(key=both) as client:
         unnamed = client.get("/api/v1/channels")
-        named = client.get("/api/v1/channels", params={"account": APPID})
+        named = client.get("/api/v1/channels", params={"account": APPID, "limit": 1000})
     assert unnamed.status_code == 422
     assert named.status_code == 200
     assert world.name in [c["name"] for c in named.json()["items"]]

@@ -149,7 +149,7 @@ def incoming_push(
 class SceneInfo:
     """What a known scene resolves to (cached in memory between lookups)."""
 
-    scene_ref: int
+    scene_ref: int | None  # None: a scan session's scene (no scenes row, no channel)
     channel_id: int | None
     scene_reply: Reply | None
     channel_reply: Reply | None

@@ -36,6 +36,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from wxqr.service.scan_sessions._ingest import (  # scan-sessions:
+    apply_session_scans,
+    session_replies,
+)
 from wxqr.service.webhooks._types import event_types_of_kind
 
 from ._catalog import SceneCatalog
@@ -190,6 +194,7 @@ def record_batch(
     # 1. What the scanned scenes are (cache, then one query for the rest).
     scene_keys = {(i.account_id, i.scene) for i in items if i.is_scan and i.scene is not None}
     scenes = catalog.resolve(conn, scene_keys) if scene_keys else {}
+    scenes = {**scenes, **_session_infos(conn, items)}  # scan-sessions: their own scenes
 
     def info_of(item: IncomingPush) -> SceneInfo | None:
         if not item.is_scan or item.scene is None:
@@ -248,6 +253,7 @@ def record_batch(
         for item in new_items
         if event_types_of_kind(item.kind)
     ]
+    outbox += apply_session_scans(conn, new_items)  # scan-sessions: complete sessions
     write(
         conn,
         rows,
@@ -313,6 +319,19 @@ def _replay_guard(
         elif not hmac.compare_digest(known, item.body_digest):
             refused.add(index)
     return refused, rows
+
+
+def _session_infos(
+    conn: Connection, items: Sequence[IncomingPush]
+) -> dict[tuple[int, str], SceneInfo]:
+    """scan-sessions: a session's scene resolves to no scenes row and no channel, with
+    the session's reply (docs/scan-sessions.md)."""
+    return {
+        key: SceneInfo(
+            scene_ref=None, channel_id=None, scene_reply=reply, channel_reply=None, follower_tags=()
+        )
+        for key, reply in session_replies(conn, items).items()
+    }
 
 
 def _event_row(

@@ -29,6 +29,7 @@ from ._model import (
     Metrics,
     OrphanScan,
     SeriesPoint,
+    SessionMetrics,
 )
 from ._query import DEFAULT_DAYS, StatsQuery, StatsTable
 from ._service import StatsService
@@ -48,6 +49,7 @@ __all__ = [
     "Metrics",
     "OrphanScan",
     "SeriesPoint",
+    "SessionMetrics",
     "StatsError",
     "StatsQuery",
     "StatsService",

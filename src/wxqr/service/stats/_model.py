@@ -16,6 +16,7 @@ __all__ = [
     "Metrics",
     "OrphanScan",
     "SeriesPoint",
+    "SessionMetrics",
 ]
 
 METRIC_NAMES: tuple[str, ...] = (
@@ -123,6 +124,15 @@ class GroupMetrics:
 
     group: str | None
     channel_count: int
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMetrics:
+    """The pseudo-scope ``sessions``: the scans and follows through scan sessions of one
+    purpose (``login``, ``bind``…); in no channel, in the account's totals."""
+
+    purpose: str
     metrics: Metrics
 
 

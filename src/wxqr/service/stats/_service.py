@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, func
 
 from wxqr.service.accounts import Account, resolve_account
+from wxqr.service.session_scenes import PURPOSE_START, SESSION_SCENE_PREFIX
 from wxqr.store.tables import channels
 
 from . import _lookup
@@ -26,6 +27,7 @@ from ._model import (
     Metrics,
     OrphanScan,
     SeriesPoint,
+    SessionMetrics,
 )
 from ._query import DEFAULT_DAYS, StatsQuery
 from ._sql import Scope, key_values, metric_query, metrics_of, orphan_query
@@ -187,6 +189,10 @@ class StatsService:
     def orphans_of(self, query: StatsQuery) -> list[OrphanScan]:
         return self.orphan_scans(query.account.id, query.window)
 
+    def sessions_of(self, query: StatsQuery) -> list[SessionMetrics]:
+        """The ``sessions`` pseudo-scope by purpose (a breakdown: channels not used)."""
+        return self.per_session_purpose(query.account.id, query.window)
+
     # -- metrics -------------------------------------------------------------------------
 
     def summary(
@@ -290,6 +296,23 @@ class StatsService:
         rows = [row for row in self.per_channel(account_id, window) if row.metrics.value(by)]
         rows.sort(key=lambda row: (-row.metrics.value(by), row.channel.id))
         return rows[:limit]
+
+    def per_session_purpose(self, account_id: int, window: Window) -> list[SessionMetrics]:
+        """Scans and follows through scan sessions, per purpose (the purpose is part of a
+        session's scene, so it outlives the pruned session rows), by purpose."""
+        start = PURPOSE_START + 1  # SQL substr is 1-based
+        with self._connect() as conn:
+            query = metric_query(
+                Scope(account_id),
+                window.start_s,
+                window.end_s,
+                key=lambda e: func.substr(e.c.scene, start),
+                only=lambda e: e.c.scene.like(
+                    SESSION_SCENE_PREFIX.replace("_", "\\_") + "%", escape="\\"
+                ),
+            )
+            values = key_values(conn.execute(query).all())
+        return [SessionMetrics(purpose, values[purpose]) for purpose in sorted(values)]
 
     def orphan_scans(self, account_id: int, window: Window) -> list[OrphanScan]:
         """Scans of scenes unknown when they arrived, per scene, most scanned first."""

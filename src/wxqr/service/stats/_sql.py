@@ -119,16 +119,20 @@ def metric_query(
     key: Callable[[FromClause], ColumnElement[Any]] | None = None,
     join_channels: FromClause | None = None,
     channel_rows_only: bool = False,
+    only: Callable[[FromClause], ColumnElement[bool]] | None = None,
 ) -> Select[Any]:
     """The metrics of the scope in the window, grouped by ``key(events_alias)`` when given.
 
     The key is selected first, labelled ``key``. ``join_channels`` (the channels table) is
     inner-joined on ``channel_id`` so that the key may be one of its columns.
-    ``channel_rows_only`` skips events of no channel.
+    ``channel_rows_only`` skips events of no channel; ``only(events_alias)`` narrows the
+    events further (the ``sessions`` pseudo-scope: session scenes).
     """
     e, where = scoped_events(scope, start_s, end_s)
     if channel_rows_only:
         where = and_(where, e.c.channel_id.is_not(None))
+    if only is not None:
+        where = and_(where, only(e))
     columns: list[Any] = metric_columns(e)
     source: FromClause = e
     if join_channels is not None:

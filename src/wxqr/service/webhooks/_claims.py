@@ -90,6 +90,7 @@ def claim_due(engine: Engine, now_ms: int, limit: int, lease_ms: int) -> list[Cl
             d.c.event_type,
             d.c.dedup_key,
             d.c.event_id,
+            d.c.openid,  # scan-sessions: the scanner of a scan_session.* delivery
             d.c.message_id,
             d.c.body,
             d.c.attempts,
@@ -120,7 +121,11 @@ def claim_due(engine: Engine, now_ms: int, limit: int, lease_ms: int) -> list[Cl
         built = build_messages(
             conn,
             [
-                (row.event_type, EventRef(row.event_id, row.account_id, row.dedup_key))
+                (
+                    row.event_type,
+                    # scan-sessions: the scanner of a scan_session.* delivery
+                    EventRef(row.event_id, row.account_id, row.dedup_key, row.openid),
+                )
                 for row in fresh
             ],
         )

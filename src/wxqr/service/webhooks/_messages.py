@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ class EventRef:
     event_id: int | None
     account_id: int | None
     dedup_key: str | None
+    openid: str | None = None  # scan-sessions: the delivery's openid
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,9 @@ def build_messages(
     by_key = {(row["account_id"], row["dedup_key"]): row for row in rows}
     found: list[Message | None] = []
     for event_type, ref in wanted:
+        if event_type.startswith("scan_session."):  # scan-sessions: bodies of their own
+            found.append(_session_message(conn, event_type, ref))
+            continue
         row = (
             by_id.get(ref.event_id)
             if ref.event_id is not None
@@ -170,3 +175,25 @@ def build_messages(
         }
         found.append(Message(message_id, _dump(body), row["id"]))
     return found
+
+
+def _session_message(conn: Connection, event_type: str, ref: EventRef) -> Message | None:
+    """scan-sessions: a ``scan_session.*`` body from the session's row (dedup key
+    ``ss<id>.<n>``; see wxqr.service.scan_sessions._outbox)."""
+    from wxqr.service.scan_sessions._outbox import session_message_body
+
+    if ref.dedup_key is None:
+        return None
+    found = session_message_body(conn, event_type, ref.dedup_key, ref.openid or None, 0)
+    if found is None:
+        return None
+    appid, data = found
+    message_id = f"msg_{ref.dedup_key}_{event_type}"
+    body = {
+        "type": event_type,
+        "id": message_id,
+        "timestamp": iso_ms(int(time.time() * 1000)),
+        "account": appid,
+        "data": data,
+    }
+    return Message(message_id, _dump(body), None)

@@ -27,6 +27,7 @@ EVENT_TYPES = (
     PING,
     "scan_session.completed",
     "scan_session.expired",
+    "scan_session.scanned",  # scan-sessions: every scan of a once=false session
     "code.expiring",
     "code.renewed",
 )
@@ -38,6 +39,10 @@ _TYPES_OF_KIND: dict[str, tuple[str, ...]] = {
     "scan": ("scan",),
     "subscribe": ("follow",),
     "unsubscribe": ("unfollow",),
+    # scan-sessions: the outbox kinds of wxqr.service.scan_sessions._outbox
+    "ss.completed": ("scan_session.completed",),
+    "ss.scanned": ("scan_session.scanned",),
+    "ss.expired": ("scan_session.expired",),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from wxqr.web.api import _openapi, accounts, channels, codes, events, stats
+from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessions, stats
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
@@ -36,7 +36,13 @@ _data = APIRouter(
 for _module in (accounts, channels, codes, stats, events):
     _data.include_router(_module.router)
 _data.include_router(webhooks_api.router)
+_data.include_router(scan_sessions.router)  # scan-sessions:
+_data.include_router(scan_sessions.bindings_router)  # scan-sessions:
 router.include_router(_data)
+# scan-sessions: the browser's poll URLs (poll token, no API key; PUBLIC_PATH_PATTERN)
+router.include_router(
+    scan_sessions.public_router, generate_unique_id_function=_openapi.operation_id
+)
 
 
 def _allowed_methods(request: Request) -> list[str]:

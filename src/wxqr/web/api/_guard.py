@@ -10,6 +10,8 @@ the key as before; the key found here is left in ``request.state.api_key`` (ASGI
 
 from __future__ import annotations
 
+import re
+
 import anyio
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,10 +19,12 @@ from starlette.types import Scope
 
 from wxqr.web.api._problems import problem
 
-__all__ = ["PUBLIC_PATHS", "api_key_check", "presented_key"]
+__all__ = ["PUBLIC_PATHS", "PUBLIC_PATH_PATTERNS", "api_key_check", "presented_key"]
 
 #: Paths under the API prefix that need no key.
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+#: scan-sessions: the browser's poll URLs (they take the session's poll token instead).
+PUBLIC_PATH_PATTERNS = (re.compile(r"^/api/v1/scan-sessions/[^/]+/status(/events)?$"),)
 
 _MISSING = (
     "an API key is required: send it in the X-API-Key header "

@@ -30,6 +30,7 @@ from wxqr.service.errors import (
     LimitReachedError,
     NotFoundError,
     ServiceError,
+    TooManyRequestsError,
     UnavailableError,
     UpstreamError,
 )
@@ -117,6 +118,7 @@ _SERVICE_STATUS: tuple[tuple[type[ServiceError], int, str], ...] = (
     (ConflictError, 409, "conflict"),
     (LimitReachedError, 409, "limit-reached"),
     (InvalidInputError, 422, "invalid-input"),
+    (TooManyRequestsError, 429, "too-many-requests"),  # scan-sessions: rate limits
     (UpstreamError, 502, "upstream"),
     (UnavailableError, 503, "unavailable"),
 )

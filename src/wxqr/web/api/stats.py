@@ -110,6 +110,15 @@ class GroupsOut(_Head):
     items: list[GroupMetricsOut]
 
 
+class SessionMetricsOut(BaseModel):
+    purpose: str
+    metrics: Metrics
+
+
+class SessionsOut(_Head):
+    items: list[SessionMetricsOut]
+
+
 class SeriesPointOut(Metrics):
     start: str
     end: str
@@ -254,6 +263,20 @@ def stats_orphans(query: Scope, ws: WS) -> OrphansOut:
         for r in ws.stats.orphans_of(query)
     ]
     return OrphansOut.model_validate({**_head(query), "items": items})
+
+
+@router.get(
+    "/sessions",
+    response_model=SessionsOut,
+    summary="The pseudo-scope sessions: scans and follows through scan sessions, by purpose",
+    **_MODEL_OPTIONS,
+)
+def stats_sessions(query: Scope, ws: WS) -> SessionsOut:
+    items = [
+        SessionMetricsOut(purpose=r.purpose, metrics=Metrics(**r.metrics.as_dict()))
+        for r in ws.stats.sessions_of(query)
+    ]
+    return SessionsOut.model_validate({**_head(query), "items": items})
 
 
 @router.get(

@@ -1,0 +1,1 @@
+"""A login page that signs visitors in by scanning a WeChat code (docs/scan-sessions.md)."""
