@@ -35,13 +35,13 @@ from collections.abc import Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, column, func, inspect, select, table
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wxqr.protocol import Push
 from wxqr.service.ingest import IngestService, event_kind
-from wxqr.store import tables as t
+from wxqr.service.queue_depths import queue_depths
 from wxqr.wechat import observe_calls
 
 __all__ = ["CONTENT_TYPE", "WxqrMetrics", "metrics_endpoint"]
@@ -59,24 +59,33 @@ class _QueueCollector(Collector):
         self._ingest = ingest
 
     def collect(self) -> Iterator[Metric]:
+        depths = queue_depths(self._engine)
         jobs = GaugeMetricFamily("wxqr_jobs", "Background jobs by status.", labels=["status"])
+        for status in sorted({*_JOB_STATUSES, *depths.jobs_by_status}):
+            jobs.add_metric([status], depths.jobs_by_status.get(status, 0))
+        yield jobs
         oldest = GaugeMetricFamily(
             "wxqr_jobs_oldest_due_seconds", "How long the oldest due pending job has waited."
         )
-        j = t.jobs
-        now = int(time.time())
-        with self._engine.connect() as conn:
-            by_status = select(j.c.status, func.count()).group_by(j.c.status)
-            counts: dict[str, int] = {row[0]: row[1] for row in conn.execute(by_status)}
-            first_due = conn.execute(
-                select(func.min(j.c.run_after)).where(j.c.status == "pending", j.c.run_after <= now)
-            ).scalar()
-        for status in sorted({*_JOB_STATUSES, *counts}):
-            jobs.add_metric([status], counts.get(status, 0))
-        oldest.add_metric([], max(0, now - first_due) if first_due is not None else 0)
-        yield jobs
+        oldest.add_metric([], depths.oldest_due_job_seconds)
         yield oldest
-        yield from self._webhook_deliveries()
+        deliveries = GaugeMetricFamily(
+            "wxqr_webhook_deliveries", "Outbound webhook deliveries by status.", labels=["status"]
+        )
+        for status, count in sorted(depths.deliveries_by_status.items()):
+            deliveries.add_metric([status], count)
+        yield deliveries
+        lag = GaugeMetricFamily(
+            "wxqr_webhook_delivery_lag_seconds",
+            "Age of the oldest outbound webhook delivery still pending.",
+        )
+        lag.add_metric([], depths.oldest_pending_delivery_seconds)
+        yield lag
+        outbox = GaugeMetricFamily(
+            "wxqr_webhook_outbox_events", "Events not yet turned into webhook deliveries."
+        )
+        outbox.add_metric([], depths.outbox_events)
+        yield outbox
         writer = self._ingest.writer if self._ingest is not None else None
         queued = GaugeMetricFamily(
             "wxqr_ingest_queue_pushes", "Pushes waiting for the group-commit writer."
@@ -88,43 +97,6 @@ class _QueueCollector(Collector):
         )
         restarts.add_metric([], float(getattr(writer, "restarts", 0)))
         yield restarts
-
-    def _webhook_deliveries(self) -> Iterator[Metric]:
-        """The outbound webhook queue, where the store has one (``webhook_deliveries`` and
-        ``webhook_outbox``, added by the outbound-webhooks feature's migration)."""
-        with self._engine.connect() as conn:
-            names = set(inspect(conn).get_table_names())
-            if "webhook_deliveries" not in names:
-                return
-            d = table("webhook_deliveries", column("status"), column("created_ms"))
-            by_status = select(d.c.status, func.count()).group_by(d.c.status)
-            counts: dict[str, int] = {row[0]: row[1] for row in conn.execute(by_status)}
-            oldest_ms = conn.execute(
-                select(func.min(d.c.created_ms)).where(d.c.status == "pending")
-            ).scalar()
-            outbox = None
-            if "webhook_outbox" in names:
-                outbox = conn.execute(
-                    select(func.count()).select_from(table("webhook_outbox"))
-                ).scalar_one()
-        deliveries = GaugeMetricFamily(
-            "wxqr_webhook_deliveries", "Outbound webhook deliveries by status.", labels=["status"]
-        )
-        for status, count in sorted(counts.items()):
-            deliveries.add_metric([status], count)
-        yield deliveries
-        lag = GaugeMetricFamily(
-            "wxqr_webhook_delivery_lag_seconds",
-            "Age of the oldest outbound webhook delivery still pending.",
-        )
-        lag.add_metric([], max(0.0, time.time() - oldest_ms / 1000) if oldest_ms else 0.0)
-        yield lag
-        if outbox is not None:
-            queued = GaugeMetricFamily(
-                "wxqr_webhook_outbox_events", "Events not yet turned into webhook deliveries."
-            )
-            queued.add_metric([], outbox)
-            yield queued
 
 
 class WxqrMetrics:
