@@ -293,6 +293,16 @@ CASES = [
         {"WXQR_WEBHOOK_RETENTION_DAYS": "2", "WXQR_WORKER": "1"},
         lambda rt: _webhook_retention_seconds(rt) == 2 * 86400,
     ),
+    Case(  # scan-sessions:
+        ("WXQR_SCAN_SESSIONS_PER_MINUTE",),
+        {"WXQR_SCAN_SESSIONS_PER_MINUTE": "7"},
+        lambda rt: rt.workspace.scan_sessions.per_minute == 7,
+    ),
+    Case(  # scan-sessions:
+        ("WXQR_SCAN_SESSION_RETENTION_DAYS",),
+        {"WXQR_SCAN_SESSION_RETENTION_DAYS": "2"},
+        lambda rt: rt.workspace.scan_sessions.retention_days == 2.0,
+    ),
 ]
 
 

@@ -209,7 +209,10 @@ def test_wxqr_serves_worker_has_the_resume_chore(database_url: str) -> None:
 
     app = create_app(Settings(database_url=database_url, worker_enabled=True))
     try:
-        assert [c.name for c in app.state.worker.chores] == ["finish abandoned code reservations"]
+        assert [c.name for c in app.state.worker.chores] == [
+            "finish abandoned code reservations",
+            "expire and prune scan sessions",
+        ]
     finally:
         app.state.runtime.close()
 
