@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from tests.support.databases import _truncate
 from tests.support import pushes as p
+from tests.support.databases import _truncate
 from tests.support.db_helpers import events
 from tests.web.tcp_proxy import TcpProxy
 from wxqr.protocol import EncryptMode

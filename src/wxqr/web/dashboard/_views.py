@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from wxqr.i18n import N_, Language
 from wxqr.service.channels import Channel, ChannelStatus
 from wxqr.service.codes import Code
 from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, StatsQuery
@@ -13,12 +14,12 @@ from wxqr.service.workspace import Workspace
 __all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json"]
 
 METRIC_LABELS = {
-    "scans": "Scans",
-    "unique_scanners": "Unique scanners",
-    "new_followers": "New followers",
-    "returning_followers": "Returning",
-    "unfollows": "Unfollows",
-    "net_followers": "Net followers",
+    "scans": N_("Scans"),
+    "unique_scanners": N_("Unique scanners"),
+    "new_followers": N_("New followers"),
+    "returning_followers": N_("Returning"),
+    "unfollows": N_("Unfollows"),
+    "net_followers": N_("Net followers"),
 }
 
 
@@ -65,14 +66,14 @@ def channel_rows(ws: Workspace, query: StatsQuery, *, archived: bool) -> ListVie
     )
 
 
-def chart_json(points: list[SeriesPoint]) -> str:
+def chart_json(points: list[SeriesPoint], lang: Language) -> str:
     """The daily series as the JSON the chart script reads (safe inside a script tag)."""
     data = {
         "labels": [p.start.date().isoformat() for p in points],
         "series": [
             {
                 "key": name,
-                "label": METRIC_LABELS[name],
+                "label": METRIC_LABELS[name].render(lang),
                 "values": [p.metrics.value(name) for p in points],
             }
             for name in METRIC_NAMES

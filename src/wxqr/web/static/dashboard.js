@@ -32,7 +32,9 @@
         data: s.values,
         borderColor: COLOURS[s.key],
         backgroundColor: COLOURS[s.key],
-        cubicInterpolationMode: "monotone",
+        // Counts are integers per day: straight segments between them, never a curve
+        // that dips below zero or overshoots between two points.
+        tension: 0,
         pointRadius: 2,
         hidden: s.key === "returning_followers" || s.key === "unique_scanners"
       };
@@ -61,8 +63,32 @@
     });
   }
 
+  // Switching a channel from a (maybe printed) permanent code to a temporary one is
+  // confirmed first; without JavaScript the server asks the same question (409).
+  function confirmKindSwitch() {
+    var select = document.getElementById("issue-kind");
+    if (!select || select.getAttribute("data-current") !== "permanent") {
+      return;
+    }
+    select.form.addEventListener("submit", function (event) {
+      var confirmField = select.form.querySelector("input[name=confirm]");
+      if (select.value === "temporary" && !confirmField) {
+        if (!window.confirm(select.getAttribute("data-confirm-temporary"))) {
+          event.preventDefault();
+          return;
+        }
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = "confirm";
+        hidden.value = "1";
+        select.form.appendChild(hidden);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawChart();
     autoSubmit();
+    confirmKindSwitch();
   });
 })();
