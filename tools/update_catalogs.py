@@ -27,7 +27,7 @@ def main() -> None:
         check=True,
     )
     subprocess.run(  # noqa: S603 - fixed arguments
-        [*pybabel, "update", "-i", str(pot), "-d", str(LOCALE), "--no-wrap", "--omit-header"],
+        [*pybabel, "update", "-i", str(pot), "-d", str(LOCALE), "--no-wrap", "--no-fuzzy-matching"],
         cwd=ROOT,
         check=True,
     )

@@ -138,7 +138,7 @@ def test_pages_in_chinese_by_accept_language_and_by_the_switch(
         assert "密码不正确" in wrong.text
 
         client.post("/dashboard/login", data={"password": PASSWORD})
-        english = client.get("/dashboard/")
+        english = client.get("/dashboard/channels")
         assert '<html lang="en">' in english.text
         assert "Whole account" in english.text
         assert "地推海报" in english.text
@@ -146,11 +146,11 @@ def test_pages_in_chinese_by_accept_language_and_by_the_switch(
         switched = client.get("/dashboard/language", params={"to": "zh_CN", "next": "/dashboard/"})
         assert switched.status_code == 303
         assert switched.headers["location"] == "/dashboard/"
-        chinese = client.get("/dashboard/")  # remembered without any Accept-Language
+        chinese = client.get("/dashboard/channels")  # remembered without any Accept-Language
         assert "整个公众号" in chinese.text
         assert "Whole account" not in chinese.text
         assert "地推海报" in chinese.text
 
         away = client.get("/dashboard/language", params={"to": "en", "next": "https://evil.test/"})
         assert away.headers["location"] == "/dashboard/"
-        assert "Whole account" in client.get("/dashboard/").text
+        assert "Whole account" in client.get("/dashboard/channels").text

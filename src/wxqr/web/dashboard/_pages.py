@@ -188,7 +188,7 @@ def dashboard_root() -> Response:
     return RedirectResponse("/dashboard/", status_code=307)
 
 
-@router.get("/")
+@router.get("/channels")
 def channel_list(
     request: Request,
     ws: WS,
@@ -230,7 +230,13 @@ def channel_list(
 
 
 @router.get("/channels/new")
-def new_channel_form(request: Request, ws: WS, account: str | None = None) -> Response:
+def new_channel_form(
+    request: Request,
+    ws: WS,
+    account: str | None = None,
+    scene: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The new-channel form; ``scene`` prefills it for an orphan scene made a channel."""
     session = session_of(request, ws)
     if session is None:
         return login_redirect(request)
@@ -241,9 +247,20 @@ def new_channel_form(request: Request, ws: WS, account: str | None = None) -> Re
         request,
         "new_channel.html",
         **_common(ws, session, acct),
-        form={"kind": "permanent", "scene_type": "id"},
+        form=_prefilled(scene),
         usage=ws.codes.permanent_usage(acct.id),
     )
+
+
+def _prefilled(scene: str | None) -> dict[str, str]:
+    if not scene:
+        return {"kind": "permanent", "scene_type": "id"}
+    return {
+        "kind": "permanent",
+        "scene_type": "id" if scene.isdigit() else "str",
+        "scene": scene,
+        "name": scene,
+    }
 
 
 @router.post("/channels")
