@@ -1,7 +1,8 @@
 """Hatch build hook: put the dashboard's front-end assets into ``src/wxqr/web/static/vendor/``.
 
-The assets (Chart.js and Swagger UI) come from the npm registry, pinned by
-``frontend/package-lock.json``; they are never committed and never fetched at run time.
+The assets (Chart.js, Swagger UI, and axe-core for the browser tests) come from the npm
+registry, pinned by ``frontend/package-lock.json``; they are never committed and never
+fetched at run time.
 When a vendor file is missing, the hook runs ``npm ci`` in ``frontend/`` (install scripts
 off) and copies the files over. It runs for wheels, editable installs included, so both
 ``pip install .`` and ``pip install -e .`` end with the files in place.
@@ -36,6 +37,9 @@ ASSETS: tuple[tuple[str, str], ...] = (
     ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
     ("swagger-ui-dist/favicon-32x32.png", "swagger-ui/favicon-32x32.png"),
     ("swagger-ui-dist/LICENSE", "licenses/swagger-ui.LICENSE"),
+    # axe-core: the accessibility checker the browser tests inject (no page loads it).
+    ("axe-core/axe.min.js", "axe-core/axe.min.js"),
+    ("axe-core/LICENSE", "licenses/axe-core.LICENSE"),
 )
 
 
