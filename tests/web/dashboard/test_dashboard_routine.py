@@ -1,9 +1,9 @@
 """The marketer's morning routine in real Chromium, in Chinese and in English: log in, read
 the overview, change the range, compare with the previous period, pick a metric, open a
-channel, edit its reply, issue a code (confirming the switch from permanent), download it.
-Every page is shot at 1440×900 and 390×844 into test-output/ (docs/dashboard.md shows
-them), checked with axe-core (no serious or critical violation) and, on the phone, for
-sideways scrolling of the page itself."""
+channel, edit its reply, issue a code (confirming the switch from permanent), download
+it, create an API key. Every page is shot at 1440×900 and 390×844 into test-output/
+(docs/dashboard.md shows them), checked with axe-core (no serious or critical
+violation) and, on the phone, for sideways scrolling of the page itself."""
 
 from __future__ import annotations
 
@@ -167,6 +167,15 @@ def test_the_daily_routine(stack: Stack, lang: str) -> None:
                 page.click("#download-png")
             downloaded = Path(download_info.value.path())
             assert downloaded.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+            # An API key for the CRM, limited to this account, its secret shown once.
+            page.goto(stack.base_url + "/dashboard/settings")
+            page.fill("#key-name", f"crm-{lang}")
+            page.click("#create-key")
+            secret = page.inner_text("#new-key code")
+            assert secret.startswith("wxqr_")
+            assert stack.ws.api_keys.get(f"crm-{lang}").active
+            _check(page, lang, "settings", problems)
 
             page.goto(stack.base_url + "/dashboard/channels/new")
             _check(page, lang, "new-channel", problems)
