@@ -190,6 +190,8 @@ CASES = [
             _stored_app_secret(rt).startswith("enc:v1:")
             and rt.workspace.account(APPID).app_secret == "sec-env"
         ),
+    ),
+    Case(
         ("WXQR_DB_CONNECT_TIMEOUT_SECONDS", "WXQR_DB_STATEMENT_TIMEOUT_SECONDS"),
         {"WXQR_DB_CONNECT_TIMEOUT_SECONDS": "2", "WXQR_DB_STATEMENT_TIMEOUT_SECONDS": "7"},
         lambda rt: _writer_db_timeouts(rt) == (2.0, 7.0),

@@ -39,7 +39,7 @@ from wxqr.web.dashboard._session import (
     set_session,
 )
 from wxqr.web.dashboard._templates import LANG_COOKIE, language_of, page
-from wxqr.web.dashboard._views import channel_rows, chart_json
+from wxqr.web.dashboard._views import channel_rows, chart_json, export_headers
 
 log = logging.getLogger(__name__)
 
@@ -457,7 +457,25 @@ def export(
         date_to=to,
         channels=[channel_id] if channel_id else None,
     )
-    file = export_file(ws.stats, query, table, format)
+    lang = language_of(request)
+    zone = query.timezone or acct.timezone
+    file = export_file(
+        ws.stats,
+        query,
+        table,
+        format,
+        headers=export_headers(lang),
+        about=(
+            lang.gettext("wxqr export: %(account)s") % {"account": acct.name or acct.appid},
+            lang.gettext("Window: %(start)s – %(end)s, time zone %(timezone)s")
+            % {
+                "start": query.date_from.isoformat(),
+                "end": query.date_to.isoformat(),
+                "timezone": zone,
+            },
+        ),
+        totals_label=lang.gettext("Total"),
+    )
     return Response(
         file.content,
         media_type=file.media_type,

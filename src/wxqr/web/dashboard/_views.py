@@ -11,7 +11,7 @@ from wxqr.service.codes import Code
 from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, StatsQuery
 from wxqr.service.workspace import Workspace
 
-__all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json"]
+__all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json", "export_headers"]
 
 METRIC_LABELS = {
     "scans": N_("Scans"),
@@ -21,6 +21,28 @@ METRIC_LABELS = {
     "unfollows": N_("Unfollows"),
     "net_followers": N_("Net followers"),
 }
+
+
+# The export columns' labels (METRIC_LABELS for the metrics).
+COLUMN_LABELS = {
+    "channel_id": N_("Channel id"),
+    "channel": N_("Channel"),
+    "group": N_("Group"),
+    "status": N_("Status"),
+    "channels": N_("Channels"),
+    "start": N_("From"),
+    "end": N_("To"),
+    "scene": N_("Scene"),
+    "follows": N_("Follows"),
+    "first_seen": N_("First seen"),
+    "last_seen": N_("Last seen"),
+}
+
+
+def export_headers(lang: Language) -> dict[str, str]:
+    """Every export column's label in ``lang``."""
+    labels = {**COLUMN_LABELS, **METRIC_LABELS}
+    return {name: label.render(lang) for name, label in labels.items()}
 
 
 @dataclass(frozen=True)
