@@ -156,3 +156,30 @@ def test_pages_in_chinese_by_accept_language_and_by_the_switch(
         away = client.get("/dashboard/language", params={"to": "en", "next": "https://evil.test/"})
         assert away.headers["location"] == "/dashboard/"
         assert "Whole account" in client.get("/dashboard/channels").text
+
+
+def test_the_catalog_compiles_and_a_checkout_without_mo_files_still_speaks_chinese(
+    tmp_path: Path,
+) -> None:
+    import gettext
+    import io
+    import shutil
+
+    from wxqr import i18n
+
+    po = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    compiled = gettext.GNUTranslations(io.BytesIO(i18n.compile_catalog(po)))
+    assert compiled.gettext("Overview") == "概览"
+    # A fresh clone has no .mo: the .po is compiled in memory when first used.
+    copy = tmp_path / "zh_CN" / "LC_MESSAGES"
+    copy.mkdir(parents=True)
+    shutil.copyfile(po, copy / "messages.po")
+    original = i18n.LOCALE_DIR
+    i18n._translations.cache_clear()
+    try:
+        i18n.LOCALE_DIR = tmp_path  # type: ignore[misc]
+        assert not (copy / "messages.mo").exists()
+        assert i18n.Language("zh_CN").gettext("Overview") == "概览"
+    finally:
+        i18n.LOCALE_DIR = original  # type: ignore[misc]
+        i18n._translations.cache_clear()
