@@ -109,7 +109,9 @@ def _json_rows(data: export.Table) -> list[dict[str, Any]]:
 
 def _emit(data: export.Table, output: StatsFormat, caption: str, *, single: bool) -> None:
     if output is StatsFormat.CSV:
-        typer.echo(export.to_csv(data, bom=False).decode("utf-8"), nl=False)
+        # With the byte-order mark, as the API's and the dashboard's CSV: Excel then reads
+        # the Chinese names of a redirected `> stats.csv` right.
+        typer.echo(export.to_csv(data).decode("utf-8"), nl=False)
     elif output is StatsFormat.JSON:
         rows = _json_rows(data)
         typer.echo(json.dumps(rows[0] if single else rows, ensure_ascii=False, indent=2))

@@ -44,7 +44,7 @@ def test_login_create_channel_see_code_and_chart(stack: Stack) -> None:
             page.wait_for_selector("#password")
             page.fill("#password", "correct horse battery")
             page.click("#login")
-            page.wait_for_selector("#channel-table")
+            page.wait_for_selector(".kpis")
 
             page.click("text=New channel >> nth=0")
             page.fill("#name", "Browser poster")
@@ -80,7 +80,7 @@ def test_login_create_channel_see_code_and_chart(stack: Stack) -> None:
             assert shot is not None
             assert decode_png(shot.screenshot()) == code.url
             page.screenshot(path=str(OUTPUT / "dashboard-channel.png"), full_page=True)
-            page.goto(stack.base_url + "/dashboard/")
+            page.goto(stack.base_url + "/dashboard/channels")
             page.screenshot(path=str(OUTPUT / "dashboard-channels.png"), full_page=True)
             assert "Browser poster" in page.inner_text("#channel-table")
             assert outside == []  # nothing fetched from anywhere but wxqr

@@ -54,7 +54,7 @@ def test_login_then_pages_and_exports(stack: Stack, browser_like: httpx.Client) 
         channel = api.post("/api/v1/channels", json={"name": "Poster A", "code": {}}).json()
     with browser_like as client:
         _login(client)
-        listing = client.get("/dashboard/")
+        listing = client.get("/dashboard/channels")
         assert listing.status_code == 200
         assert "Poster A" in listing.text
         csp = listing.headers["content-security-policy"]

@@ -26,13 +26,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from wxqr.service.errors import InvalidInputError
 
@@ -45,6 +46,7 @@ __all__ = [
     "XLSX",
     "Cell",
     "ExportFile",
+    "SheetExtras",
     "Table",
     "build_table",
     "channel_table",
@@ -149,11 +151,17 @@ def _csv_cell(value: Cell) -> str:
     return str(value)
 
 
-def to_csv(table: Table, *, bom: bool = True) -> bytes:
-    """The table as CSV bytes (header row first); ``bom=False`` for a terminal or a pipe."""
+def _headers(table: Table, headers: Mapping[str, str] | None) -> list[str]:
+    """The header row: each column's name, or its label in the reader's language."""
+    return [(headers or {}).get(name, name) for name in table.columns]
+
+
+def to_csv(table: Table, *, bom: bool = True, headers: Mapping[str, str] | None = None) -> bytes:
+    """The table as CSV bytes (header row first, ``headers`` relabelling columns); with a
+    byte-order mark by default, so a spreadsheet reads the Chinese right."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.columns)
+    writer.writerow(_headers(table, headers))
     for row in table.rows:
         writer.writerow([_csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
@@ -167,12 +175,30 @@ def _zone_name(table: Table) -> str | None:
     return None
 
 
-def to_xlsx(table: Table) -> bytes:
-    """The table as an XLSX workbook (one sheet named after the title)."""
+@dataclass(frozen=True, slots=True)
+class SheetExtras:
+    """What makes a sheet one a marketer opens in Excel: column labels in their language,
+    lines saying what the sheet holds (window, time zone) above the table, and a totals
+    row (the query's own metrics: exact unique scanners, not a sum of rows)."""
+
+    headers: Mapping[str, str] | None = None
+    about: tuple[str, ...] = ()
+    totals: Metrics | None = None
+    totals_label: str = "total"
+
+
+def _safe_text(value: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def to_xlsx(table: Table, extras: SheetExtras | None = None) -> bytes:
+    """The table as an XLSX workbook (one sheet named after the title): the header row
+    frozen and filterable, times in the zone the lines above the table name."""
+    extras = extras or SheetExtras()
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    title = ILLEGAL_CHARACTERS_RE.sub("", table.title)
+    title = _safe_text(table.title)
     for char in "[]:*?/\\'":
         title = title.replace(char, " ")
     sheet.title = title.strip()[:31] or "table"
@@ -180,19 +206,35 @@ def to_xlsx(table: Table) -> bytes:
     if zone_name:
         workbook.properties.description = f"times are local to {zone_name}"
     bold = Font(bold=True)
-    for col, name in enumerate(table.columns, start=1):
-        sheet.cell(row=1, column=col, value=name).font = bold
-    for row_number, row in enumerate(table.rows, start=2):
+    for line_number, line in enumerate(extras.about, start=1):
+        sheet.cell(row=line_number, column=1, value=_safe_text(line)).data_type = "s"
+    header_row = len(extras.about) + (2 if extras.about else 1)
+    for col, name in enumerate(_headers(table, extras.headers), start=1):
+        sheet.cell(row=header_row, column=col, value=_safe_text(name)).font = bold
+    last_row = header_row
+    for row_number, row in enumerate(table.rows, start=header_row + 1):
+        last_row = row_number
         for col, value in enumerate(row, start=1):
             cell = sheet.cell(row=row_number, column=col)
             if isinstance(value, datetime):
                 cell.value = value.replace(tzinfo=None)
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
             elif isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                cell.value = _safe_text(value)
                 cell.data_type = "s"  # text stays text, even "=…"
             else:
                 cell.value = value
+    # The header stays in view while scrolling, and each column can be filtered.
+    sheet.freeze_panes = f"A{header_row + 1}"
+    last_column = get_column_letter(len(table.columns))
+    sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_row}"
+    if extras.totals is not None:
+        totals_row = last_row + 1
+        sheet.cell(row=totals_row, column=1, value=_safe_text(extras.totals_label)).font = bold
+        for col, name in enumerate(table.columns, start=1):
+            if name in METRIC_NAMES:
+                cell = sheet.cell(row=totals_row, column=col, value=extras.totals.value(name))
+                cell.font = bold
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -228,15 +270,40 @@ class ExportFile:
 
 
 def export_file(
-    stats: StatsService, query: StatsQuery, table: StatsTable | str, file_format: str
+    stats: StatsService,
+    query: StatsQuery,
+    table: StatsTable | str,
+    file_format: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    about: Sequence[str] | None = None,
+    totals_label: str = "total",
 ) -> ExportFile:
-    """``table`` of ``query`` as a CSV or XLSX file named after what it holds."""
+    """``table`` of ``query`` as a CSV or XLSX file named after what it holds. The XLSX
+    says what it holds above the table (``about``; by default the window and time zone)
+    and ends with a totals row of the query's metrics (channel, group and series tables);
+    ``headers`` relabel the columns (the reader's language)."""
     if file_format not in FORMATS:
         raise InvalidInputError(
             f"unknown format {file_format!r} (choose from csv, xlsx)", field="format"
         )
     data = build_table(stats, query, table)
-    content = to_xlsx(data) if file_format == "xlsx" else to_csv(data)
+    if file_format == "xlsx":
+        zone = query.timezone or query.account.timezone
+        summed = StatsTable(table) in (StatsTable.CHANNELS, StatsTable.GROUPS, StatsTable.SERIES)
+        extras = SheetExtras(
+            headers=headers,
+            about=tuple(
+                about
+                if about is not None
+                else (f"{query.account.appid}: {query.date_from} – {query.date_to} ({zone})",)
+            ),
+            totals=stats.summary_of(query) if summed else None,
+            totals_label=totals_label,
+        )
+        content = to_xlsx(data, extras)
+    else:
+        content = to_csv(data, headers=headers)
     only = (
         f"-channel{query.channel_ids[0]}"
         if query.channel_ids is not None and len(query.channel_ids) == 1

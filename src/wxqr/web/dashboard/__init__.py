@@ -9,7 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
+from wxqr.web.dashboard._channel_edit import router as channel_edit_router
+from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
+from wxqr.web.dashboard._settings import router as settings_router
 from wxqr.web.dashboard._static import router as static_router
 from wxqr.web.dashboard._webhooks import router as webhooks_router  # webhooks:
 
@@ -17,7 +20,10 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(static_router)
+router.include_router(overview_router)
 router.include_router(pages_router)
+router.include_router(channel_edit_router)
+router.include_router(settings_router)
 router.include_router(webhooks_router)  # webhooks:
 
 

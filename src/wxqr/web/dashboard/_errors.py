@@ -16,6 +16,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from wxqr.i18n import N_
 from wxqr.service.errors import ServiceError
 from wxqr.web.api._problems import service_status
 from wxqr.web.dashboard._templates import page
@@ -36,7 +37,9 @@ def invalid_request_page(request: Request, exc: RequestValidationError) -> Respo
     """A 422 page for an address the dashboard cannot read (a date that is no date, a
     number out of range, an unknown choice), naming the parts at fault."""
     names = sorted({str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()})
-    detail = "This address holds a value the dashboard cannot use: " + ", ".join(names) + "."
+    detail = N_(
+        "This address holds a value the dashboard cannot use: %(names)s.", names=", ".join(names)
+    )
     return page(request, "base.html", 422, error=detail)
 
 

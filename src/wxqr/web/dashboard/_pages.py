@@ -19,6 +19,7 @@ import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from wxqr.i18n import LOCALES, N_
 from wxqr.service.accounts import Account, UnknownAccount
 from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSpec
@@ -37,8 +38,8 @@ from wxqr.web.dashboard._session import (
     session_of,
     set_session,
 )
-from wxqr.web.dashboard._templates import page
-from wxqr.web.dashboard._views import channel_rows, chart_json
+from wxqr.web.dashboard._templates import LANG_COOKIE, language_of, page
+from wxqr.web.dashboard._views import channel_rows, chart_json, export_headers
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ async def login(request: Request, ws: WS) -> Response:
             status_code=503,
             has_password=True,
             next_url=target,
-            error="The server is busy checking other logins. Try again in a moment.",
+            error=N_("The server is busy checking other logins. Try again in a moment."),
         )
         busy.headers["Retry-After"] = "1"
         return busy
@@ -124,7 +125,10 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
             status_code=429,
             has_password=ws.admin.has_password(),
             next_url=target,
-            error=f"Too many failed attempts. Try again in {math.ceil(wait / 60)} min.",
+            error=N_(
+                "Too many failed attempts. Try again in %(minutes)s min.",
+                minutes=math.ceil(wait / 60),
+            ),
         )
         refused.headers["Retry-After"] = str(math.ceil(wait))
         return refused
@@ -137,7 +141,7 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
             status_code=401,
             has_password=ws.admin.has_password(),
             next_url=target,
-            error="That password is not right.",
+            error=N_("That password is not right."),
         )
     ws.login_throttle.succeeded(client)
     response = RedirectResponse(target, status_code=303)
@@ -165,13 +169,26 @@ def _logout(request: Request, ws: Workspace, csrf: str) -> Response:
     return response
 
 
+# -- language ------------------------------------------------------------------------------
+@router.get("/language")
+def choose_language(to: str, next: str = "/dashboard/") -> Response:
+    """The language switch: remembered in a cookie (a year), then back to the page."""
+    target = next if next.startswith("/dashboard") and not next.startswith("//") else "/dashboard/"
+    response = RedirectResponse(target, status_code=303)
+    if to in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE, to, max_age=365 * 86400, samesite="lax", path="/", httponly=True
+        )
+    return response
+
+
 # -- pages ---------------------------------------------------------------------------------
 @router.get("")
 def dashboard_root() -> Response:
     return RedirectResponse("/dashboard/", status_code=307)
 
 
-@router.get("/")
+@router.get("/channels")
 def channel_list(
     request: Request,
     ws: WS,
@@ -189,7 +206,10 @@ def channel_list(
             request,
             "base.html",
             **_common(ws, session, None),
-            error="No account is configured yet: add one with `wxqr account add`.",
+            error=N_(
+                "No account is configured yet: add one with %(command)s.",
+                command="wxqr account add",
+            ),
         )
     try:
         query = ws.stats.query(acct.id, date_from=date_from, date_to=to)
@@ -210,7 +230,13 @@ def channel_list(
 
 
 @router.get("/channels/new")
-def new_channel_form(request: Request, ws: WS, account: str | None = None) -> Response:
+def new_channel_form(
+    request: Request,
+    ws: WS,
+    account: str | None = None,
+    scene: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The new-channel form; ``scene`` prefills it for an orphan scene made a channel."""
     session = session_of(request, ws)
     if session is None:
         return login_redirect(request)
@@ -221,9 +247,20 @@ def new_channel_form(request: Request, ws: WS, account: str | None = None) -> Re
         request,
         "new_channel.html",
         **_common(ws, session, acct),
-        form={"kind": "permanent", "scene_type": "id"},
+        form=_prefilled(scene),
         usage=ws.codes.permanent_usage(acct.id),
     )
+
+
+def _prefilled(scene: str | None) -> dict[str, str]:
+    if not scene:
+        return {"kind": "permanent", "scene_type": "id"}
+    return {
+        "kind": "permanent",
+        "scene_type": "id" if scene.isdigit() else "str",
+        "scene": scene,
+        "name": scene,
+    }
 
 
 @router.post("/channels")
@@ -282,6 +319,32 @@ def channel_page(
     session = session_of(request, ws)
     if session is None:
         return login_redirect(request)
+    return _channel_view(request, ws, session, channel_id, date_from, to)
+
+
+def _current_kind(ws: Workspace, channel_id: int) -> str:
+    """The kind of the channel's current code: what a new code defaults to."""
+    current = ws.codes.current_code(channel_id)
+    return current.kind.value if current is not None else "permanent"
+
+
+def _confirm_switch(request: Request, ws: Workspace, session: str, channel_id: int) -> Response:
+    return _channel_view(
+        request, ws, session, channel_id, None, None, status_code=409, confirm_switch=True
+    )
+
+
+def _channel_view(
+    request: Request,
+    ws: Workspace,
+    session: str,
+    channel_id: int,
+    date_from: date | None,
+    to: date | None,
+    *,
+    status_code: int = 200,
+    confirm_switch: bool = False,
+) -> Response:
     try:
         channel = ws.channels.get(channel_id)
     except NotFoundError as exc:
@@ -303,13 +366,16 @@ def channel_page(
     return page(
         request,
         "channel.html",
+        status_code,
         **_common(ws, session, acct),
+        confirm_switch=confirm_switch,
         channel=channel,
         code=code,
         code_status=code.status(ws.clock()).value if code else "no code",
         points=points,
         total=total,
-        chart_data=chart_json(points),
+        chart_data=chart_json(points, language_of(request)),
+        current_kind="temporary" if confirm_switch else (code.kind.value if code else "permanent"),
         date_from=query.date_from.isoformat(),
         date_to=query.date_to.isoformat(),
         timezone=acct.timezone,
@@ -328,8 +394,15 @@ def _issue_code(request: Request, ws: Workspace, channel_id: int, form: dict[str
         return login_redirect(request)
     if not ws.admin.csrf_valid(session, form.get("csrf", "")):
         return Response("invalid form token: reload the page", status_code=403)
+    kind = (form.get("kind") or "").strip() or _current_kind(ws, channel_id)
+    if kind == "temporary" and form.get("confirm") != "1":
+        current = ws.codes.current_code(channel_id)
+        if current is not None and current.kind.value == "permanent":
+            # A permanent code may be printed: replacing it by one that expires in 30
+            # days is asked again, on the page, before anything is issued.
+            return _confirm_switch(request, ws, session, channel_id)
     try:
-        ws.codes.issue(channel_id, parse_code_spec(form.get("kind") or "temporary"))
+        ws.codes.issue(channel_id, parse_code_spec(kind))
     except ServiceError as exc:
         return error_page(request, exc, **_common(ws, session, None))
     return RedirectResponse(f"/dashboard/channels/{channel_id}", status_code=303)
@@ -384,7 +457,25 @@ def export(
         date_to=to,
         channels=[channel_id] if channel_id else None,
     )
-    file = export_file(ws.stats, query, table, format)
+    lang = language_of(request)
+    zone = query.timezone or acct.timezone
+    file = export_file(
+        ws.stats,
+        query,
+        table,
+        format,
+        headers=export_headers(lang),
+        about=(
+            lang.gettext("wxqr export: %(account)s") % {"account": acct.name or acct.appid},
+            lang.gettext("Window: %(start)s – %(end)s, time zone %(timezone)s")
+            % {
+                "start": query.date_from.isoformat(),
+                "end": query.date_to.isoformat(),
+                "timezone": zone,
+            },
+        ),
+        totals_label=lang.gettext("Total"),
+    )
     return Response(
         file.content,
         media_type=file.media_type,

@@ -5,21 +5,44 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from wxqr.i18n import N_, Language
 from wxqr.service.channels import Channel, ChannelStatus
 from wxqr.service.codes import Code
 from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, StatsQuery
 from wxqr.service.workspace import Workspace
 
-__all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json"]
+__all__ = ["ChannelRow", "ListView", "channel_rows", "chart_json", "export_headers"]
 
 METRIC_LABELS = {
-    "scans": "Scans",
-    "unique_scanners": "Unique scanners",
-    "new_followers": "New followers",
-    "returning_followers": "Returning",
-    "unfollows": "Unfollows",
-    "net_followers": "Net followers",
+    "scans": N_("Scans"),
+    "unique_scanners": N_("Unique scanners"),
+    "new_followers": N_("New followers"),
+    "returning_followers": N_("Returning"),
+    "unfollows": N_("Unfollows"),
+    "net_followers": N_("Net followers"),
 }
+
+
+# The export columns' labels (METRIC_LABELS for the metrics).
+COLUMN_LABELS = {
+    "channel_id": N_("Channel id"),
+    "channel": N_("Channel"),
+    "group": N_("Group"),
+    "status": N_("Status"),
+    "channels": N_("Channels"),
+    "start": N_("From"),
+    "end": N_("To"),
+    "scene": N_("Scene"),
+    "follows": N_("Follows"),
+    "first_seen": N_("First seen"),
+    "last_seen": N_("Last seen"),
+}
+
+
+def export_headers(lang: Language) -> dict[str, str]:
+    """Every export column's label in ``lang``."""
+    labels = {**COLUMN_LABELS, **METRIC_LABELS}
+    return {name: label.render(lang) for name, label in labels.items()}
 
 
 @dataclass(frozen=True)
@@ -65,14 +88,14 @@ def channel_rows(ws: Workspace, query: StatsQuery, *, archived: bool) -> ListVie
     )
 
 
-def chart_json(points: list[SeriesPoint]) -> str:
+def chart_json(points: list[SeriesPoint], lang: Language) -> str:
     """The daily series as the JSON the chart script reads (safe inside a script tag)."""
     data = {
         "labels": [p.start.date().isoformat() for p in points],
         "series": [
             {
                 "key": name,
-                "label": METRIC_LABELS[name],
+                "label": METRIC_LABELS[name].render(lang),
                 "values": [p.metrics.value(name) for p in points],
             }
             for name in METRIC_NAMES

@@ -14,6 +14,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from wxqr.i18n import N_, Msg
 from wxqr.service.errors import NotFoundError, ServiceError
 from wxqr.service.webhooks import SUBSCRIBABLE_EVENT_TYPES, WebhookService
 from wxqr.service.workspace import Workspace
@@ -126,7 +127,11 @@ async def add_webhook(request: Request, ws: WS) -> Response:
 
 
 async def _act(
-    request: Request, ws: WS, webhook_id: int, action: Callable[[WebhookService], _T], done: str
+    request: Request,
+    ws: WS,
+    webhook_id: int,
+    action: Callable[[WebhookService], _T],
+    done: Msg | None,
 ) -> Response:
     session = session_of(request, ws)
     if session is None:
@@ -141,7 +146,7 @@ async def _act(
         except ServiceError as exc:
             status = 404 if isinstance(exc, NotFoundError) else 422
             return page(request, "base.html", status, **_common(ws, session), error=exc.detail)
-        if done == "list":
+        if done is None:
             return RedirectResponse("/dashboard/webhooks", status_code=303)
         return _endpoint_page(request, ws, session, webhook_id, notice=done)
 
@@ -151,27 +156,27 @@ async def _act(
 @router.post("/{webhook_id}/test")
 async def test_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
     return await _act(
-        request, ws, webhook_id, lambda s: s.send_test(webhook_id), "Ping queued: see below."
+        request, ws, webhook_id, lambda s: s.send_test(webhook_id), N_("Ping queued: see below.")
     )
 
 
 @router.post("/{webhook_id}/enable")
 async def enable_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
     return await _act(
-        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=True), "Enabled."
+        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=True), N_("Enabled.")
     )
 
 
 @router.post("/{webhook_id}/disable")
 async def disable_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
     return await _act(
-        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=False), "Disabled."
+        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=False), N_("Disabled.")
     )
 
 
 @router.post("/{webhook_id}/remove")
 async def remove_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
-    return await _act(request, ws, webhook_id, lambda s: s.remove(webhook_id), "list")
+    return await _act(request, ws, webhook_id, lambda s: s.remove(webhook_id), None)
 
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/retry")
@@ -181,5 +186,5 @@ async def retry_delivery(request: Request, ws: WS, webhook_id: int, delivery_id:
         ws,
         webhook_id,
         lambda s: s.retry(webhook_id, delivery_id),
-        f"Delivery {delivery_id} queued again.",
+        N_("Delivery %(id)s queued again.", id=delivery_id),
     )

@@ -4,12 +4,12 @@
   "use strict";
 
   var COLOURS = {
-    scans: "#2563eb",
-    unique_scanners: "#7c3aed",
-    new_followers: "#16a34a",
-    returning_followers: "#0d9488",
-    unfollows: "#dc2626",
-    net_followers: "#ea580c"
+    scans: "#0072B2",
+    unique_scanners: "#56B4E9",
+    new_followers: "#009E73",
+    returning_followers: "#CC79A7",
+    unfollows: "#D55E00",
+    net_followers: "#E69F00"
   };
 
   function drawChart() {
@@ -32,7 +32,9 @@
         data: s.values,
         borderColor: COLOURS[s.key],
         backgroundColor: COLOURS[s.key],
-        cubicInterpolationMode: "monotone",
+        // Counts are integers per day: straight segments between them, never a curve
+        // that dips below zero or overshoots between two points.
+        tension: 0,
         pointRadius: 2,
         hidden: s.key === "returning_followers" || s.key === "unique_scanners"
       };
@@ -52,6 +54,96 @@
     canvas.setAttribute("data-ready", "1");
   }
 
+  // Okabe-Ito colours: told apart with every common colour-vision deficiency.
+  var SAFE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"];
+
+  function chartMissing() {
+    var missing = document.getElementById("chart-missing");
+    if (missing) {
+      missing.hidden = false;
+    }
+  }
+
+  function drawOverview() {
+    var source = document.getElementById("overview-data");
+    if (!source) {
+      return;
+    }
+    if (typeof window.Chart !== "function") {
+      chartMissing();
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var common = {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: "index", intersect: false },
+      plugins: { legend: { position: "bottom" } }
+    };
+    var trend = document.getElementById("trend-chart");
+    if (trend) {
+      // Counts per day as bars: nothing drawn between two days, a zero baseline.
+      trend.chart = new window.Chart(trend, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: data.metricLabel, data: data.values, backgroundColor: SAFE[0] },
+            { label: data.previousLabel, data: data.previous, backgroundColor: SAFE[1] }
+          ]
+        },
+        options: Object.assign({}, common, {
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        })
+      });
+      trend.setAttribute("data-ready", "1");
+    }
+    var bars = document.getElementById("channels-chart");
+    if (bars) {
+      bars.chart = new window.Chart(bars, {
+        type: "bar",
+        data: {
+          labels: data.channels,
+          datasets: [{ label: data.metricLabel, data: data.channelValues, backgroundColor: SAFE[2] }]
+        },
+        options: Object.assign({}, common, {
+          indexAxis: "y",
+          scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }
+        })
+      });
+      bars.setAttribute("data-ready", "1");
+    }
+  }
+
+  // Today's figures on the KPI cards, refreshed every 30 s without reloading the page.
+  function pollToday() {
+    var source = document.getElementById("today-source");
+    if (!source || typeof window.fetch !== "function") {
+      return;
+    }
+    var url = source.getAttribute("data-url");
+    function refresh() {
+      window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (!body) {
+            return;
+          }
+          Object.keys(body.formatted).forEach(function (name) {
+            var cell = document.querySelector("[data-today='" + name + "']");
+            if (cell) {
+              cell.textContent = body.formatted[name];
+            }
+          });
+          source.setAttribute("data-refreshed", body.date);
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }
+    refresh();
+    window.setInterval(refresh, 30000);
+  }
+
   function autoSubmit() {
     var selects = document.querySelectorAll("select[data-autosubmit]");
     Array.prototype.forEach.call(selects, function (select) {
@@ -61,8 +153,34 @@
     });
   }
 
+  // Switching a channel from a (maybe printed) permanent code to a temporary one is
+  // confirmed first; without JavaScript the server asks the same question (409).
+  function confirmKindSwitch() {
+    var select = document.getElementById("issue-kind");
+    if (!select || select.getAttribute("data-current") !== "permanent") {
+      return;
+    }
+    select.form.addEventListener("submit", function (event) {
+      var confirmField = select.form.querySelector("input[name=confirm]");
+      if (select.value === "temporary" && !confirmField) {
+        if (!window.confirm(select.getAttribute("data-confirm-temporary"))) {
+          event.preventDefault();
+          return;
+        }
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = "confirm";
+        hidden.value = "1";
+        select.form.appendChild(hidden);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     drawChart();
+    drawOverview();
+    pollToday();
     autoSubmit();
+    confirmKindSwitch();
   });
 })();
