@@ -36,7 +36,11 @@ FORBIDDEN = [
     ("cli", ("wxqr.store",), "adapters reach the store through the runtime and services"),
     ("wechat", ("wxqr.store", "wxqr.service", "wxqr.settings"), "the client knows no storage"),
     ("protocol", ("wxqr.",), "the protocol core imports nothing of wxqr"),
-    ("service", ("wxqr.web", "wxqr.cli", "wxqr.emulator"), "services know no adapter"),
+    (
+        "service",
+        ("wxqr.web", "wxqr.cli", "wxqr.emulator", "wxqr.runtime"),
+        "services know no adapter",
+    ),
     ("store", ("wxqr.service", "wxqr.web", "wxqr.cli"), "tables know no use case"),
 ]
 

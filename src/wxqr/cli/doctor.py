@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from wxqr.cli._ws import FORMAT_OPTION, OutputFormat, console, emit_json
-from wxqr.service.doctor import run_checks
+from wxqr.doctor import run_checks
 from wxqr.settings import Settings
 
 __all__ = ["doctor"]
