@@ -126,7 +126,7 @@ def test_breakdowns_and_the_default_table(database: str) -> None:
         (("--group", "nope"), "no channel in group 'nope'", 1),
         (("--account", "wxnope"), "no account with appid 'wxnope'", 1),
         (("--series", "day", "--by", "group"), "cannot be combined", 1),
-        (("--series", "year"), "year", 2),
+        (("--series", "decade"), "decade", 2),
     ],
 )
 def test_bad_input_fails_clearly(

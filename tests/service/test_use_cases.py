@@ -201,7 +201,7 @@ def test_stats_query_defaults_scope_and_tables(ws: WS) -> None:
         ({"date_from": date(2024, 5, 4), "date_to": date(2024, 5, 3)}, InvalidInputError, "after"),
         ({"channels": ["nope"]}, UnknownChannel, "no channel named"),
         ({"channels": [10**9]}, UnknownChannel, "no channel with id"),
-        ({"granularity": "year"}, InvalidInputError, "unknown granularity"),
+        ({"granularity": "decade"}, InvalidInputError, "unknown granularity"),
         ({"timezone": "Mars/Base"}, InvalidInputError, "unknown time zone"),
     ],
 )

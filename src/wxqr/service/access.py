@@ -34,11 +34,13 @@ from wxqr.service.stats import (
     AccountRef,
     ChannelMetrics,
     ChannelRef,
+    Compared,
     GroupMetrics,
     Metrics,
     OrphanScan,
     SeriesPoint,
     SessionMetrics,
+    SplitSeries,
     StatsQuery,
     StatsService,
     Window,
@@ -367,6 +369,26 @@ class ScopedStatsService(StatsService):
     def orphan_scans(self, account_id: int, window: Window) -> list[OrphanScan]:
         self._check(account_id)
         return super().orphan_scans(account_id, window)
+
+    def compared_summary_of(self, query: StatsQuery) -> Compared[Metrics]:
+        self._check(query.account.id)
+        return super().compared_summary_of(query)
+
+    def compared_channels_of(self, query: StatsQuery) -> list[Compared[ChannelMetrics]]:
+        self._check(query.account.id)
+        return super().compared_channels_of(query)
+
+    def compared_groups_of(self, query: StatsQuery) -> list[Compared[GroupMetrics]]:
+        self._check(query.account.id)
+        return super().compared_groups_of(query)
+
+    def compared_series_of(self, query: StatsQuery) -> list[Compared[SeriesPoint]]:
+        self._check(query.account.id)
+        return super().compared_series_of(query)
+
+    def split_series_of(self, query: StatsQuery) -> list[SplitSeries]:
+        self._check(query.account.id)
+        return super().split_series_of(query)
 
 
 class ScopedWebhookService(WebhookService):

@@ -3,8 +3,10 @@ the channels compared, the groups, the orphan scans (docs/dashboard.md, docs/met
 
 Date ranges come as presets (今天, 昨天, 近7天, 近30天, 本月, 上月, 自定义) read in the account's
 time zone. The previous period is the same number of days right before the range (for 本月
-and 上月: the month before), queried through :meth:`StatsService.query` like any other range;
-the overview builds no SQL of its own.
+and 上月: the month before): the range's query compares with it (``compare_from`` /
+``compare_to``), so the KPI changes and the previous series are the stats service's one
+comparison (docs/metrics.md, "Comparisons"), as in the API, the CLI and the exports; the
+overview builds no SQL of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from wxqr.service.errors import InvalidInputError
 from wxqr.service.stats import (
     METRIC_NAMES,
     ChannelMetrics,
+    Compared,
+    Comparison,
     Granularity,
     GroupMetrics,
     Metrics,
@@ -100,6 +104,7 @@ class Kpi:
     metric: str
     value: int
     previous: int
+    percent: float | None = None  # the service's percent change (Change.percent)
 
     @property
     def delta(self) -> int:
@@ -107,14 +112,15 @@ class Kpi:
 
     @property
     def change(self) -> float | None:
-        return None if self.previous == 0 else (self.value - self.previous) / abs(self.previous)
+        """The change as a fraction of the previous value (the service's percent / 100)."""
+        return None if self.percent is None else self.percent / 100
 
 
 @dataclass(frozen=True, slots=True)
 class Overview:
     preset: RangePreset
     query: StatsQuery
-    previous: StatsQuery
+    previous: Comparison
     metric: str
     kpis: list[Kpi]
     series: list[SeriesPoint]
@@ -125,8 +131,13 @@ class Overview:
     today: date
 
 
-def _kpis(now: Metrics, before: Metrics) -> list[Kpi]:
-    return [Kpi(name, now.value(name), before.value(name)) for name in KPI_METRICS]
+def _kpis(summary: Compared[Metrics]) -> list[Kpi]:
+    now, change = summary.value, summary.change
+    assert change is not None  # the overview's query always compares
+    return [
+        Kpi(name, now.value(name), change.base.value(name), change.percent[name])
+        for name in KPI_METRICS
+    ]
 
 
 def build_overview(
@@ -158,19 +169,31 @@ def build_overview(
         start, end = date_from or date_to or today, date_to or date_from or today
     else:
         start, end = preset_dates(chosen, today)
-    query = stats.query(account_id, date_from=start, date_to=end, granularity=Granularity.DAY)
-    before_from, before_to = previous_dates(chosen, query.date_from, query.date_to)
-    previous = stats.query(
-        account_id, date_from=before_from, date_to=before_to, granularity=Granularity.DAY
+    if start > end:  # the service's message, before the comparison's dates are worked out
+        stats.query(account_id, date_from=start, date_to=end)
+    before_from, before_to = previous_dates(chosen, start, end)
+    query = stats.query(
+        account_id,
+        date_from=start,
+        date_to=end,
+        granularity=Granularity.DAY,
+        compare_from=before_from,
+        compare_to=before_to,
     )
+    assert query.compare is not None
+    series = stats.compared_series_of(query)
     return Overview(
         preset=chosen,
         query=query,
-        previous=previous,
+        previous=query.compare,
         metric=metric,
-        kpis=_kpis(stats.summary_of(query), stats.summary_of(previous)),
-        series=stats.series_of(query),
-        previous_series=stats.series_of(previous),
+        kpis=_kpis(stats.compared_summary_of(query)),
+        series=[point.value for point in series],
+        previous_series=[
+            SeriesPoint(p.change.base_start, p.change.base_end, p.change.base)
+            for p in series
+            if p.change is not None and p.change.base_start and p.change.base_end
+        ],
         top=stats.top_of(query, by=metric, limit=top),
         groups=stats.groups_of(query),
         orphans=stats.orphans_of(query),

@@ -73,6 +73,9 @@ def _midnight(day: date, tz: ZoneInfo) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
 
 
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
 def bucket_starts(start_s: int, end_s: int, tz: ZoneInfo, granularity: str) -> list[int]:
     """Start instants of every bucket touching ``[start_s, end_s)``, plus the end of the last."""
     first, last = _local(start_s, tz), _local(end_s - 1, tz)
@@ -81,11 +84,14 @@ def bucket_starts(start_s: int, end_s: int, tz: ZoneInfo, granularity: str) -> l
         while starts[-1] < end_s:
             starts.append(starts[-1] + 3600)
         return starts
-    if granularity == "month":
-        months = [(first.year, first.month)]
+    if granularity in _MONTHS:
+        step = _MONTHS[granularity]
+        # Buckets start in January, or in January, April, July, October (quarters).
+        months = [(first.year, first.month - (first.month - 1) % step)]
         while months[-1] <= (last.year, last.month):
             year, month = months[-1]
-            months.append((year + 1, 1) if month == 12 else (year, month + 1))
+            month += step
+            months.append((year + 1, month - 12) if month > 12 else (year, month))
         return [_midnight(date(year, month, 1), tz) for year, month in months]
     step = 7 if granularity == "week" else 1
     day = first.date() - timedelta(days=first.weekday() if granularity == "week" else 0)
@@ -104,6 +110,10 @@ def bucket_key(t: int, tz: ZoneInfo, granularity: str) -> object:
         return local.date()
     if granularity == "week":
         return local.isocalendar()[:2]
+    if granularity == "quarter":
+        return (local.year, (local.month - 1) // 3)
+    if granularity == "year":
+        return local.year
     return (local.year, local.month)
 
 

@@ -197,8 +197,8 @@ def test_bad_input_is_refused_clearly(db: Engine) -> None:
         stats.summary(log.account_id, window, group="nope")
     with pytest.raises(UnknownAccount, match="no account with id 999"):
         stats.summary(999, window)
-    with pytest.raises(InvalidWindow, match="unknown granularity 'year'"):
-        stats.series(log.account_id, window, "year")
+    with pytest.raises(InvalidWindow, match="unknown granularity 'decade'"):
+        stats.series(log.account_id, window, "decade")
     with pytest.raises(InvalidWindow, match="unknown metric 'clicks'"):
         stats.top_channels(log.account_id, window, by="clicks")
     assert stats.summary(log.account_id, window, channel_ids=[]) == Metrics.zero()

@@ -9,7 +9,8 @@ PostgreSQL and needs no time-zone support in the database:
   ``offset(t)`` is the zone's UTC offset, a constant or, across DST changes, a short
   ``CASE`` over the transitions inside the window: ``t + offset(t)`` is the local wall
   clock in seconds, so this is the local date exactly as ``zoneinfo`` gives it;
-- ``month``: a ``CASE`` over the (few) month boundaries.
+- ``month``, ``quarter``, ``year``: a ``CASE`` over the (few) boundaries, each a local
+  midnight computed by ``zoneinfo`` (so DST never moves them).
 
 All numerators are non-negative, so integer division is floor division on both databases.
 """
@@ -31,6 +32,7 @@ __all__ = ["MAX_BUCKETS", "BucketPlan", "plan_buckets"]
 MAX_BUCKETS = 10_000
 _EPOCH_DAY = date(1970, 1, 1)
 _OFFSET_PROBE_STEP = 6 * 3600  # zones never change offset twice within six hours
+_MONTHS_PER_BUCKET = {Granularity.MONTH: 1, Granularity.QUARTER: 3, Granularity.YEAR: 12}
 
 
 def _int(value: int) -> ColumnElement[int]:
@@ -152,9 +154,22 @@ def plan_buckets(start_s: int, end_s: int, tz: ZoneInfo, granularity: Granularit
     if granularity is Granularity.WEEK:
         monday = local_start.date() - timedelta(days=local_start.weekday())
         return _calendar_plan(start_s, end_s, tz, monday, 7)
-    first = local_start.date().replace(day=1)
+    step = _MONTHS_PER_BUCKET[granularity]
+    start_day = local_start.date()
+    # The first month of the bucket holding the start: January, April… for quarters.
+    first = date(start_day.year, start_day.month - (start_day.month - 1) % step, 1)
     last = datetime.fromtimestamp(end_s - 1, tz).date()
-    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    count = months // step + 1
     _check_count(count)
-    starts = tuple(unix_ceil(local_midnight(_add_months(first, i), tz)) for i in range(count + 1))
+    starts = tuple(_month_start_s(first, step * i, end_s, tz) for i in range(count + 1))
     return BucketPlan(tz, starts, 0, 0, ())
+
+
+def _month_start_s(first: date, months: int, end_s: int, tz: ZoneInfo) -> int:
+    """The local midnight starting the month ``months`` after ``first`` (the window's end
+    when that month is past year 9999, the last date there is)."""
+    try:
+        return unix_ceil(local_midnight(_add_months(first, months), tz))
+    except ValueError:
+        return end_s

@@ -8,11 +8,13 @@ from sqlalchemy import Connection, RowMapping, select
 
 from wxqr.store.tables import accounts, channels
 
-from ._errors import UnknownAccount, UnknownChannel
+from ._errors import StatsError, UnknownAccount, UnknownChannel
 from ._model import AccountRef, ChannelRef
 from ._window import DEFAULT_TIMEZONE
 
 __all__ = [
+    "ID_PREFIX",
+    "NAME_PREFIX",
     "account_by_id",
     "channel_by_id",
     "channel_refs",
@@ -76,13 +78,42 @@ def channel_by_id(conn: Connection, account_id: int, channel_id: int) -> Channel
     return _channel(found)
 
 
+#: Prefixes that say what a channel reference is: ``id:3``, ``name:3``.
+ID_PREFIX = "id:"
+NAME_PREFIX = "name:"
+
+
 def resolve_channel(conn: Connection, account_id: int, ref: str) -> ChannelRef:
-    """The account's channel named ``ref``, else the one whose id is ``ref``."""
+    """The account's channel ``ref`` refers to (docs/api.md, "Channel references").
+
+    ``id:N`` is the channel with id N, ``name:X`` the one named X. A plain reference is
+    the channel named so, or the one with that id; when it is both the name of one channel
+    and the id of another it is ambiguous (422): say ``id:`` or ``name:``.
+    """
     text = ref.strip()
     base = select(*_CHANNEL_COLUMNS).where(channels.c.account_id == account_id)
+    if text.startswith(ID_PREFIX):
+        number = text[len(ID_PREFIX) :].strip()
+        if not (number.isdecimal() and len(number) < 11):
+            raise StatsError(f"{text!r}: id: takes a channel id (digits)", field="channel")
+        return channel_by_id(conn, account_id, int(number))
+    if text.startswith(NAME_PREFIX):
+        name = text[len(NAME_PREFIX) :].strip()
+        named = conn.execute(base.where(channels.c.name == name)).mappings().first()
+        if named is None:
+            raise UnknownChannel(f"no channel named {name!r} in this account")
+        return _channel(named)
     found = conn.execute(base.where(channels.c.name == text)).mappings().first()
-    if found is None and text.isdecimal() and len(text) < 11 and int(text) <= _MAX_ROW_ID:
-        found = conn.execute(base.where(channels.c.id == int(text))).mappings().first()
+    numbered = None
+    if text.isdecimal() and len(text) < 11 and 0 < int(text) <= _MAX_ROW_ID:
+        numbered = conn.execute(base.where(channels.c.id == int(text))).mappings().first()
+    if found is not None and numbered is not None and found["id"] != numbered["id"]:
+        raise StatsError(
+            f"{text!r} is both the name of channel {found['id']} and the id of channel "
+            f"{numbered['name']!r}: say id:{text} or name:{text}",
+            field="channel",
+        )
+    found = found if found is not None else numbered
     if found is None:
         raise UnknownChannel(f"no channel named or numbered {text!r} in this account")
     return _channel(found)

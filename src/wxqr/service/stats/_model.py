@@ -36,6 +36,8 @@ class Granularity(StrEnum):
     DAY = "day"
     WEEK = "week"  # ISO week, Monday to Monday
     MONTH = "month"
+    QUARTER = "quarter"  # calendar quarters: January, April, July, October
+    YEAR = "year"  # calendar years
 
 
 @dataclass(frozen=True, slots=True)

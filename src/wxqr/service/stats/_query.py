@@ -4,8 +4,9 @@ The REST API, the CLI and the dashboard used to turn their inputs into a window 
 scope each in their own way. Now they hand their raw values to
 :meth:`StatsService.query`, which applies the one set of rules (default account, the
 last 30 days up to today in the account's zone, channel references, group, granularity,
-zone) and returns a checked :class:`StatsQuery`; the service's ``*_of(query)`` methods
-and :func:`wxqr.service.stats.export.build_table` answer it.
+zone, the comparison window, the split of a series) and returns a checked
+:class:`StatsQuery`; the service's ``*_of(query)`` methods and
+:func:`wxqr.service.stats.export.build_table` answer it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ._compare import Comparison
 from ._model import AccountRef, Granularity
 from ._window import Window
 
-__all__ = ["DEFAULT_DAYS", "StatsQuery", "StatsTable"]
+__all__ = ["DEFAULT_DAYS", "MAX_SPLITS", "Split", "StatsQuery", "StatsTable"]
+
+#: A split series draws one line per channel or group: more is no chart anyone reads.
+MAX_SPLITS = 50
 
 DEFAULT_DAYS = 30
 
@@ -33,13 +38,22 @@ class StatsTable(StrEnum):
     ORPHANS = "orphans"
 
 
+class Split(StrEnum):
+    """A series split into one series per channel or per group (one chart, several lines)."""
+
+    CHANNEL = "channel"
+    GROUP = "group"
+
+
 @dataclass(frozen=True, slots=True)
 class StatsQuery:
     """A checked stats query (build it with :meth:`StatsService.query`).
 
-    ``channel_ids`` None means every channel of the account; with ``group`` the scope is
-    the channels in both. ``timezone`` is the zone the dates (and series buckets) are
-    read in: the account's unless the caller chose another.
+    ``channel_ids`` None means every channel of the account; ``group`` narrows to one
+    group (a query has channels or a group, never both). ``timezone`` is the zone the
+    dates (and series buckets) are read in: the account's unless the caller chose
+    another. ``compare``: the second window the answers are compared with (None: no
+    comparison); ``split``: a series is also answered per channel or per group.
     """
 
     account: AccountRef
@@ -50,6 +64,8 @@ class StatsQuery:
     group: str | None = None
     granularity: Granularity = Granularity.DAY
     timezone: str = ""
+    compare: Comparison | None = None
+    split: Split | None = None
 
     def head(self) -> dict[str, Any]:
         """What the query was, as JSON the API puts before every answer."""
@@ -60,4 +76,5 @@ class StatsQuery:
             "timezone": self.timezone or self.account.timezone,
             "channel_ids": list(self.channel_ids) if self.channel_ids is not None else None,
             "group": self.group,
+            "compare": self.compare.head() if self.compare is not None else None,
         }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func
 
@@ -16,6 +17,7 @@ from wxqr.store.tables import channels
 
 from . import _lookup
 from ._buckets import plan_buckets
+from ._compare import Align, Change, CompareMode, Comparison, base_dates
 from ._errors import InvalidWindow, StatsError
 from ._model import (
     METRIC_NAMES,
@@ -29,11 +31,22 @@ from ._model import (
     SeriesPoint,
     SessionMetrics,
 )
-from ._query import DEFAULT_DAYS, StatsQuery
+from ._query import DEFAULT_DAYS, MAX_SPLITS, Split, StatsQuery
+from ._results import Compared, SplitSeries
 from ._sql import Scope, key_values, metric_query, metrics_of, orphan_query
 from ._window import Window, zone
 
 __all__ = ["StatsService"]
+
+
+def _check_splits(count: int) -> None:
+    if count > MAX_SPLITS:
+        raise StatsError(
+            f"a split series draws at most {MAX_SPLITS} lines, this one {count}: "
+            "narrow it with channel or group",
+            field="split",
+        )
+
 
 _WORK_MEM = "64MB"  # PostgreSQL, per stats query (one sort or hash at a time)
 
@@ -48,6 +61,74 @@ def _granularity(value: Granularity | str) -> Granularity:
 
 def _account_ref(account: Account) -> AccountRef:
     return AccountRef(account.id, account.appid, account.name, account.timezone)
+
+
+_Choice = TypeVar("_Choice", CompareMode, Align, Split)
+
+
+def _choice(kind: type[_Choice], value: str, field: str) -> _Choice:
+    try:
+        return kind(value.strip())
+    except ValueError:
+        choices = ", ".join(v.value for v in kind if v.value != "custom")
+        message = f"unknown {field} {value!r} (choose from {choices})"
+        raise InvalidWindow(message, field=field) from None
+
+
+def _comparison(
+    tz: str,
+    date_from: date,
+    date_to: date,
+    compare: str | None,
+    align: str | None,
+    compare_from: date | None,
+    compare_to: date | None,
+) -> Comparison | None:
+    """The base window of a query's dates (docs/metrics.md, "Comparisons"), or None."""
+    mode = _choice(CompareMode, compare, "compare") if compare else None
+    lined = _choice(Align, align, "align") if align else Align.DATE
+    if compare_from is not None or compare_to is not None:
+        if compare_from is None or compare_to is None:
+            missing = "compare_from" if compare_from is None else "compare_to"
+            raise InvalidWindow(f"an explicit comparison needs {missing} too", field=missing)
+        if mode not in (None, CompareMode.CUSTOM):
+            raise InvalidWindow(
+                f"compare={mode} and compare_from/compare_to: choose one", field="compare"
+            )
+        if lined is not Align.DATE:
+            raise InvalidWindow("align=weekday goes with compare=previous_year", field="align")
+        if compare_from > compare_to:
+            raise InvalidWindow(
+                f"compare_from {compare_from} is after compare_to {compare_to}",
+                field="compare_from",
+            )
+        window = Window.from_dates(compare_from, compare_to, tz)
+        return Comparison(CompareMode.CUSTOM, compare_from, compare_to, window)
+    if mode is None:
+        if align:
+            raise InvalidWindow("align needs compare=previous_year", field="align")
+        return None
+    start, end = base_dates(mode, date_from, date_to, lined)
+    return Comparison(mode, start, end, Window.from_dates(start, end, tz), lined)
+
+
+def _rank(rows: list[ChannelMetrics], by: str, limit: int) -> list[ChannelMetrics]:
+    """The rows with the highest ``by`` (non-zero), ties by channel id (docs/metrics.md)."""
+    if by not in METRIC_NAMES:
+        raise InvalidWindow(f"unknown metric {by!r} (choose from {', '.join(METRIC_NAMES)})")
+    if limit < 1:
+        raise StatsError("limit must be at least 1")
+    ranked = [row for row in rows if row.metrics.value(by)]
+    ranked.sort(key=lambda row: (-row.metrics.value(by), row.channel.id))
+    return ranked[:limit]
+
+
+def _unscoped(query: StatsQuery, what: str) -> None:
+    """Refuse a channel or group scope for answers that belong to no channel."""
+    if query.channel_ids is not None:
+        raise StatsError(f"{what} belong to no channel: drop channel", field="channel")
+    if query.group is not None:
+        raise StatsError(f"{what} belong to no channel group: drop group", field="group")
 
 
 class StatsService:
@@ -114,14 +195,23 @@ class StatsService:
         granularity: Granularity | str | None = None,
         timezone: str | None = None,
         days: int = DEFAULT_DAYS,
+        compare: str | None = None,
+        align: str | None = None,
+        compare_from: date | None = None,
+        compare_to: date | None = None,
+        split: str | None = None,
     ) -> StatsQuery:
         """The one way an adapter's raw stats inputs become a checked :class:`StatsQuery`.
 
         ``account``: appid or id (the only account when None; see
         :func:`wxqr.service.accounts.resolve_account`). Dates are inclusive local dates in
         ``timezone`` (default: the account's); missing ones default to the ``days`` days up
-        to today. ``channels``: names or ids (a str is a name first, then an id; an int is
-        an id), each one of the account's; a blank ``group`` is no group.
+        to today. ``channels``: ids (int) or references (str: ``id:N``, ``name:X``, or a
+        plain name or id, 422 when it is both the name of one channel and the id of
+        another), each one of the account's; a blank ``group`` is no group; channels and a
+        group together are refused (422). ``compare`` (``previous_period``,
+        ``previous_year``; ``align=weekday``) or ``compare_from``/``compare_to`` choose the
+        base window; ``split`` (``channel``, ``group``) splits a series.
         """
         acct = _account_ref(resolve_account(self._engine, account))
         tz = (timezone or "").strip() or acct.timezone
@@ -136,6 +226,14 @@ class StatsService:
         if start > end:
             raise InvalidWindow(f"from date {start} is after to date {end}", field="from")
         window = Window.from_dates(start, end, tz)
+        chosen_group = (group or "").strip() or None
+        if channels and chosen_group is not None:
+            raise StatsError(
+                "give channel or group, not both (a group's channels are its scope)",
+                field="group",
+            )
+        comparison = _comparison(tz, start, end, compare, align, compare_from, compare_to)
+        chosen_split = _choice(Split, split, "split") if split else None
         ids: tuple[int, ...] | None = None
         if channels:
             with self._connect() as conn:
@@ -152,9 +250,11 @@ class StatsService:
             date_to=end,
             window=window,
             channel_ids=ids,
-            group=(group or "").strip() or None,
+            group=chosen_group,
             granularity=_granularity(granularity or Granularity.DAY),
             timezone=tz,
+            compare=comparison,
+            split=chosen_split,
         )
 
     def summary_of(self, query: StatsQuery) -> Metrics:
@@ -171,8 +271,20 @@ class StatsService:
         return [row for row in rows if row.channel.id in wanted]
 
     def groups_of(self, query: StatsQuery) -> list[GroupMetrics]:
-        """Every group of the account (a breakdown: the query's channel scope is not used)."""
-        return self.per_group(query.account.id, query.window)
+        """Every group of the account, or only the query's ``group``; a query narrowed to
+        channels is refused (a group's row holds all its channels: ask for channels)."""
+        if query.channel_ids is not None:
+            raise StatsError(
+                "the per-group table cannot be narrowed to channels: use group, "
+                "or the per-channel table",
+                field="channel",
+            )
+        rows = self.per_group(query.account.id, query.window)
+        if query.group is None:
+            return rows
+        with self._connect() as conn:  # an unknown group is not found, as everywhere
+            _lookup.scope_channel_ids(conn, query.account.id, None, query.group)
+        return [row for row in rows if row.group == query.group]
 
     def series_of(self, query: StatsQuery) -> list[SeriesPoint]:
         return self.series(
@@ -184,14 +296,141 @@ class StatsService:
         )
 
     def top_of(self, query: StatsQuery, by: str = "scans", limit: int = 10) -> list[ChannelMetrics]:
-        return self.top_channels(query.account.id, query.window, by=by, limit=limit)
+        """The channels of the query's scope with the highest ``by`` (see top_channels)."""
+        _rank([], by, limit)  # a bad metric or limit fails before any query
+        return _rank(self.channels_of(query), by, limit)
 
     def orphans_of(self, query: StatsQuery) -> list[OrphanScan]:
+        """Orphan scans are in no channel or group: a scoped query is refused (422)."""
+        _unscoped(query, "orphan scans")
         return self.orphan_scans(query.account.id, query.window)
 
     def sessions_of(self, query: StatsQuery) -> list[SessionMetrics]:
-        """The ``sessions`` pseudo-scope by purpose (a breakdown: channels not used)."""
+        """The ``sessions`` pseudo-scope by purpose (in no channel: a scope is refused)."""
+        _unscoped(query, "scan sessions")
         return self.per_session_purpose(query.account.id, query.window)
+
+    # -- comparisons (docs/metrics.md, "Comparisons") ----------------------------------
+
+    @staticmethod
+    def _base(query: StatsQuery) -> StatsQuery | None:
+        """The same query over its comparison window (None: no comparison)."""
+        if query.compare is None:
+            return None
+        base = query.compare
+        return replace(
+            query,
+            date_from=base.date_from,
+            date_to=base.date_to,
+            window=base.window,
+            compare=None,
+            split=None,
+        )
+
+    def compared_summary_of(self, query: StatsQuery) -> Compared[Metrics]:
+        """The summary, and its change from the base window when the query compares."""
+        current = self.summary_of(query)
+        base = self._base(query)
+        change = Change.of(current, self.summary_of(base)) if base is not None else None
+        return Compared(current, change)
+
+    def compared_channels_of(self, query: StatsQuery) -> list[Compared[ChannelMetrics]]:
+        """Each channel of the scope beside the same channel over the base window."""
+        rows = self.channels_of(query)
+        base = self._base(query)
+        if base is None:
+            return [Compared(row, None) for row in rows]
+        before = {row.channel.id: row.metrics for row in self.channels_of(base)}
+        return [
+            Compared(row, Change.of(row.metrics, before.get(row.channel.id, Metrics.zero())))
+            for row in rows
+        ]
+
+    def compared_groups_of(self, query: StatsQuery) -> list[Compared[GroupMetrics]]:
+        """Each group beside the same group over the base window."""
+        rows = self.groups_of(query)
+        base = self._base(query)
+        if base is None:
+            return [Compared(row, None) for row in rows]
+        before = {row.group: row.metrics for row in self.groups_of(base)}
+        return [
+            Compared(row, Change.of(row.metrics, before.get(row.group, Metrics.zero())))
+            for row in rows
+        ]
+
+    def compared_series_of(self, query: StatsQuery) -> list[Compared[SeriesPoint]]:
+        """The series, each point beside the base series' point at the same position
+        (the base window's buckets, same granularity); a point with no counterpart (the
+        base has fewer buckets: a shorter month, a DST day) has no change."""
+        points = self.series_of(query)
+        base = self._base(query)
+        if base is None:
+            return [Compared(point, None) for point in points]
+        before = self.series_of(base)
+        return [
+            Compared(
+                point,
+                Change.of(
+                    point.metrics,
+                    before[i].metrics,
+                    base_start=before[i].start,
+                    base_end=before[i].end,
+                )
+                if i < len(before)
+                else None,
+            )
+            for i, point in enumerate(points)
+        ]
+
+    def split_series_of(self, query: StatsQuery) -> list[SplitSeries]:
+        """The series of each channel (``split=channel``) or group (``split=group``) of
+        the query's scope, for one chart: channels by id, groups by name (no group last).
+
+        ``split=channel`` without channels takes the group's (or the account's) channels;
+        ``split=group`` takes every group (or the query's one) and refuses channels. At
+        most :data:`MAX_SPLITS` series. Each point is compared as in
+        :meth:`compared_series_of`. No split: an empty list.
+        """
+        if query.split is None:
+            return []
+        if query.split is Split.GROUP:
+            if query.channel_ids is not None:
+                raise StatsError("split=group splits by group: drop channel", field="split")
+            with self._connect() as conn:
+                if query.group is not None:
+                    _lookup.scope_channel_ids(conn, query.account.id, None, query.group)
+                refs = _lookup.channel_refs(conn, query.account.id, group=query.group)
+            members: dict[str | None, list[int]] = {}
+            for ref in refs:
+                members.setdefault(ref.group, []).append(ref.id)
+            names = sorted(members, key=lambda name: (name is None, name or ""))
+            _check_splits(len(names))
+            return [
+                SplitSeries(
+                    None,
+                    name,
+                    self.compared_series_of(
+                        replace(query, channel_ids=tuple(members[name]), group=None, split=None)
+                    ),
+                )
+                for name in names
+            ]
+        with self._connect() as conn:
+            refs = _lookup.channel_refs(conn, query.account.id, group=query.group)
+        if query.channel_ids is not None:
+            wanted = set(query.channel_ids)
+            refs = [ref for ref in refs if ref.id in wanted]
+        _check_splits(len(refs))
+        return [
+            SplitSeries(
+                ref,
+                ref.group,
+                self.compared_series_of(
+                    replace(query, channel_ids=(ref.id,), group=None, split=None)
+                ),
+            )
+            for ref in refs
+        ]
 
     # -- metrics -------------------------------------------------------------------------
 
