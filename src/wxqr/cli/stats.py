@@ -3,7 +3,11 @@
 JSON: the account summary is one object whose keys are exactly the six metric names; a
 series is a list of ``{"start", "end", <the six metrics>}``; ``--by channel`` a list of
 ``{"channel_id", "channel", "group", <metrics>}``; ``--by group`` a list of
-``{"group", "channels", <metrics>}``.
+``{"group", "channels", <metrics>}``. With ``--compare`` (or ``--compare-from`` and
+``--compare-to``) each row also holds ``base_<metric>``, ``change_<metric>`` and
+``percent_<metric>`` (docs/metrics.md, "Comparisons"); ``--split channel|group`` turns a
+series into one series per channel (or group), each row led by ``channel_id``,
+``channel`` and ``group``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,16 @@ class Breakdown(StrEnum):
     GROUP = "group"
 
 
+class CompareWith(StrEnum):
+    PREVIOUS_PERIOD = "previous_period"
+    PREVIOUS_YEAR = "previous_year"
+
+
+class AlignBy(StrEnum):
+    DATE = "date"
+    WEEKDAY = "weekday"
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
@@ -80,7 +94,8 @@ def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
     table = RichTable(title=data.title, caption=caption)
     for i in keep:
         name = data.columns[i]
-        numeric = name in METRIC_NAMES or name in ("channel_id", "channels")
+        numeric = name in METRIC_NAMES or name in export.COMPARE_COLUMNS
+        numeric = numeric or name in ("channel_id", "channels")
         table.add_column(_SHORT.get(name, name), justify="right" if numeric else "left")
     for row in data.rows:
         table.add_row(*(escape(_short_text(row[i])) for i in keep))
@@ -142,11 +157,15 @@ def stats_command(
     channel: Annotated[
         list[str] | None,
         typer.Option(
-            "--channel", "-c", help="A channel name or id (repeat for several: their union)."
+            "--channel",
+            "-c",
+            help="A channel: id:N, name:X, or a plain name or id (an error when it is both "
+            "one channel's name and another's id); repeat for several (their union).",
         ),
     ] = None,
     group: Annotated[
-        str | None, typer.Option("--group", "-g", help="Only this channel group.")
+        str | None,
+        typer.Option("--group", "-g", help="Only this channel group (not with --channel)."),
     ] = None,
     date_from: Annotated[
         str | None,
@@ -169,6 +188,32 @@ def stats_command(
     output: Annotated[
         StatsFormat, typer.Option("--format", "-f", help="Output format.")
     ] = StatsFormat.TABLE,
+    compare: Annotated[
+        CompareWith | None,
+        typer.Option(
+            "--compare",
+            help="Compare with the previous period (as many days right before) or the "
+            "previous year: adds base_, change_ and percent_ columns.",
+        ),
+    ] = None,
+    align: Annotated[
+        AlignBy | None,
+        typer.Option("--align", help="With --compare previous_year: weekday = 364 days earlier."),
+    ] = None,
+    compare_from: Annotated[
+        str | None,
+        typer.Option("--compare-from", help="Compare with an explicit window: first day."),
+    ] = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option("--compare-to", help="Compare with an explicit window: last day."),
+    ] = None,
+    split: Annotated[
+        Breakdown | None,
+        typer.Option(
+            "--split", help="With --series: one series per channel or per group (one chart)."
+        ),
+    ] = None,
 ) -> None:
     """Scans, unique scanners, new / returning followers, unfollows, net (docs/metrics.md).
 
@@ -177,10 +222,12 @@ def stats_command(
     runtime = start_runtime(migrate=False)
     url = runtime.settings.database_url
     first, last = _parse_date(date_from, "--from"), _parse_date(date_to, "--to")
+    base_first = _parse_date(compare_from, "--compare-from")
+    base_last = _parse_date(compare_to, "--compare-to")
     try:
         table = _table(series, by)
-        if table is StatsTable.GROUPS and (channel or group is not None):
-            raise InvalidInputError("--by group shows every group: drop --channel / --group")
+        if split is not None and table is not StatsTable.SERIES:
+            raise InvalidInputError("--split goes with --series")
         service = runtime.workspace.stats
         query = service.query(
             account,
@@ -190,6 +237,11 @@ def stats_command(
             group=group,
             granularity=series,
             days=DEFAULT_DAYS,
+            compare=compare.value if compare else None,
+            align=align.value if align else None,
+            compare_from=base_first,
+            compare_to=base_last,
+            split=split.value if split else None,
         )
         data = export.build_table(service, query, table)
     except ServiceError as exc:
@@ -201,4 +253,7 @@ def stats_command(
     finally:
         runtime.close()
     caption = f"{query.account.appid} · {query.date_from} … {query.date_to} ({query.timezone})"
+    if query.compare is not None:
+        base = query.compare
+        caption += f" vs {base.date_from} … {base.date_to} ({base.mode.value})"
     _emit(data, output, caption, single=table is StatsTable.SUMMARY)

@@ -99,9 +99,9 @@ class Comparison:
     align: Align = Align.DATE
 
     def head(self) -> dict[str, str]:
-        """What the comparison is, as JSON beside the query's head."""
+        """What the comparison is, as JSON in the query's head (``comparison``)."""
         return {
-            "compare": self.mode.value,
+            "mode": self.mode.value,
             "align": self.align.value,
             "from": self.date_from.isoformat(),
             "to": self.date_to.isoformat(),

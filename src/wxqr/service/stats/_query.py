@@ -76,5 +76,5 @@ class StatsQuery:
             "timezone": self.timezone or self.account.timezone,
             "channel_ids": list(self.channel_ids) if self.channel_ids is not None else None,
             "group": self.group,
-            "compare": self.compare.head() if self.compare is not None else None,
+            "comparison": self.compare.head() if self.compare is not None else None,
         }

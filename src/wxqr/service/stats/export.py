@@ -18,7 +18,14 @@ build a ``Table`` from what the service returned (``summary_table``, ``channel_t
   (``x;=1+1`` is written ``x;'=1+1``).
 - XLSX: one sheet, header row in bold, numbers as numbers, text always as text (never a
   formula), datetimes as local times of the table's zone (spreadsheets have no zones; the
-  zone is in the workbook's description).
+  zone is in the workbook's description) shown with their UTC offset (each cell's number
+  format ends with it), so the two 01:00 hours of a DST fall-back day stay apart.
+
+A query that compares (``compare``) adds, after the metric columns, ``base_<metric>``,
+``change_<metric>`` and ``percent_<metric>`` for each metric (a series also
+``base_start``/``base_end``: the base bucket at the same position); a split series
+(``split``) is one row per channel (or group) and bucket, led by ``channel_id``,
+``channel`` and ``group``.
 """
 
 from __future__ import annotations
@@ -37,11 +44,14 @@ from openpyxl.utils import get_column_letter
 
 from wxqr.service.errors import InvalidInputError
 
+from ._compare import Change
 from ._model import METRIC_NAMES, ChannelMetrics, GroupMetrics, Metrics, OrphanScan, SeriesPoint
 from ._query import StatsQuery, StatsTable
+from ._results import Compared
 from ._service import StatsService
 
 __all__ = [
+    "COMPARE_COLUMNS",
     "FORMATS",
     "XLSX",
     "Cell",
@@ -50,6 +60,7 @@ __all__ = [
     "Table",
     "build_table",
     "channel_table",
+    "compared_series_table",
     "export_file",
     "group_table",
     "neutralise_csv_text",
@@ -60,7 +71,14 @@ __all__ = [
     "to_xlsx",
 ]
 
-Cell = str | int | datetime | None
+Cell = str | int | float | datetime | None
+
+#: The columns a comparison adds after the metrics, in this order.
+COMPARE_COLUMNS: tuple[str, ...] = (
+    *(f"base_{name}" for name in METRIC_NAMES),
+    *(f"change_{name}" for name in METRIC_NAMES),
+    *(f"percent_{name}" for name in METRIC_NAMES),
+)
 
 # A cell starting (after blanks) with one of these is a formula to a spreadsheet; tab and
 # CR are the other starts OWASP lists.
@@ -126,6 +144,39 @@ def series_table(points: Sequence[SeriesPoint], title: str = "series") -> Table:
     return Table(title, columns, cells)
 
 
+def _change_cells(change: Change | None) -> tuple[Cell, ...]:
+    if change is None:
+        return (None,) * len(COMPARE_COLUMNS)
+    return (
+        *_metric_cells(change.base),
+        *(change.absolute[name] for name in METRIC_NAMES),
+        *(change.percent[name] for name in METRIC_NAMES),
+    )
+
+
+def _with_changes(table: Table, changes: Sequence[Change | None]) -> Table:
+    """``table`` with the comparison columns appended (one change per row)."""
+    rows = tuple(
+        (*row, *_change_cells(change)) for row, change in zip(table.rows, changes, strict=True)
+    )
+    return Table(table.title, (*table.columns, *COMPARE_COLUMNS), rows)
+
+
+def compared_series_table(points: Sequence[Compared[SeriesPoint]], title: str) -> Table:
+    """A series with each point's base bucket and change."""
+    base = series_table([p.value for p in points], title)
+    table = _with_changes(base, [p.change for p in points])
+    rows = tuple(
+        (
+            *row,
+            p.change.base_start if p.change else None,
+            p.change.base_end if p.change else None,
+        )
+        for row, p in zip(table.rows, points, strict=True)
+    )
+    return Table(title, (*table.columns, "base_start", "base_end"), rows)
+
+
 def orphan_table(rows: Sequence[OrphanScan], title: str = "orphan scans") -> Table:
     columns = ("scene", "scans", "unique_scanners", "follows", "first_seen", "last_seen")
     cells: tuple[tuple[Cell, ...], ...] = tuple(
@@ -187,6 +238,12 @@ class SheetExtras:
     totals_label: str = "total"
 
 
+def _utc_offset(value: datetime) -> str:
+    """``+08:00``, ``-04:00``: the offset an aware datetime is at (spreadsheets keep none)."""
+    text = value.isoformat()
+    return text[-6:] if value.utcoffset() is not None else ""
+
+
 def _safe_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
@@ -218,7 +275,7 @@ def to_xlsx(table: Table, extras: SheetExtras | None = None) -> bytes:
             cell = sheet.cell(row=row_number, column=col)
             if isinstance(value, datetime):
                 cell.value = value.replace(tzinfo=None)
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                cell.number_format = f'yyyy-mm-dd hh:mm:ss" {_utc_offset(value)}"'
             elif isinstance(value, str):
                 cell.value = _safe_text(value)
                 cell.data_type = "s"  # text stays text, even "=…"
@@ -249,15 +306,56 @@ def build_table(stats: StatsService, query: StatsQuery, table: StatsTable | str)
         raise InvalidInputError(
             f"unknown table {table!r} (choose from {choices})", field="table"
         ) from None
+    compares = query.compare is not None
     if chosen is StatsTable.SUMMARY:
-        return summary_table(stats.summary_of(query))
+        if not compares:
+            return summary_table(stats.summary_of(query))
+        summary = stats.compared_summary_of(query)
+        return _with_changes(summary_table(summary.value), [summary.change])
     if chosen is StatsTable.CHANNELS:
-        return channel_table(stats.channels_of(query))
+        if not compares:
+            return channel_table(stats.channels_of(query))
+        channel_rows = stats.compared_channels_of(query)
+        plain = channel_table([row.value for row in channel_rows])
+        return _with_changes(plain, [row.change for row in channel_rows])
     if chosen is StatsTable.GROUPS:
-        return group_table(stats.groups_of(query))
+        if not compares:
+            return group_table(stats.groups_of(query))
+        group_rows = stats.compared_groups_of(query)
+        plain = group_table([row.value for row in group_rows])
+        return _with_changes(plain, [row.change for row in group_rows])
     if chosen is StatsTable.ORPHANS:
         return orphan_table(stats.orphans_of(query))
-    return series_table(stats.series_of(query), title=f"{query.granularity.value} series")
+    title = f"{query.granularity.value} series"
+    if query.split is not None:
+        return _split_series_table(stats, query, title)
+    if not compares:
+        return series_table(stats.series_of(query), title=title)
+    return compared_series_table(stats.compared_series_of(query), title)
+
+
+def _split_series_table(stats: StatsService, query: StatsQuery, title: str) -> Table:
+    """One row per line (channel or group) and bucket, the line's keys first."""
+    columns: tuple[str, ...] = ()
+    rows: list[tuple[Cell, ...]] = []
+    for line in stats.split_series_of(query):
+        part = (
+            compared_series_table(line.points, title)
+            if query.compare is not None
+            else series_table([p.value for p in line.points], title)
+        )
+        columns = part.columns
+        key: tuple[Cell, ...] = (
+            line.channel.id if line.channel else None,
+            line.channel.name if line.channel else None,
+            line.group,
+        )
+        rows.extend((*key, *row) for row in part.rows)
+    if not columns:
+        columns = series_table([], title).columns
+        if query.compare is not None:
+            columns = (*columns, *COMPARE_COLUMNS, "base_start", "base_end")
+    return Table(title, ("channel_id", "channel", "group", *columns), tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """``/api/v1/stats``: thin over :mod:`wxqr.service.stats` (metrics defined in docs/metrics.md).
 
 Windows are inclusive local dates ``from``/``to`` in the account's time zone (default:
-the last 30 days up to today). ``channel`` (name or id, repeatable) and ``group`` narrow
-the scope to those channels. The query parameters become one
+the last 30 days up to today). ``channel`` (``id:N``, ``name:X``, or a plain name or id;
+repeatable) or ``group`` narrow the scope to those channels. ``compare`` (or
+``compare_from``/``compare_to``) sets each answer beside a base window; ``split`` answers
+a series per channel or group. The query parameters become one
 :class:`~wxqr.service.stats.StatsQuery` (checked by the service); the export's tables
 and files are built by :mod:`wxqr.service.stats.export`.
 """
@@ -15,7 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from wxqr.service.stats import METRIC_NAMES, StatsQuery
+from wxqr.service.stats import METRIC_NAMES, Change, Compared, SeriesPoint, StatsQuery
 from wxqr.service.stats.export import XLSX, export_file
 from wxqr.web.api._context import WS
 from wxqr.web.api._problems import ProblemRoute
@@ -24,7 +26,10 @@ __all__ = ["router", "stats_query"]
 
 router = APIRouter(prefix="/stats", tags=["stats"], route_class=ProblemRoute)
 
-GranularityName = Literal["hour", "day", "week", "month"]
+GranularityName = Literal["hour", "day", "week", "month", "quarter", "year"]
+CompareName = Literal["previous_period", "previous_year"]
+AlignName = Literal["date", "weekday"]
+SplitName = Literal["channel", "group"]
 MetricName = Literal[
     "scans", "unique_scanners", "new_followers", "returning_followers", "unfollows", "net_followers"
 ]
@@ -40,12 +45,33 @@ def stats_query(
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Last day (inclusive).")] = None,
     channel: Annotated[
-        list[str] | None, Query(description="Channel name or id; repeatable.")
+        list[str] | None,
+        Query(
+            description="Channel: id:N, name:X, or a plain name or id (422 when it is both "
+            "one channel's name and another's id); repeatable. Not with group."
+        ),
     ] = None,
-    group: Annotated[str | None, Query(description="Channel group.")] = None,
+    group: Annotated[str | None, Query(description="Channel group (not with channel).")] = None,
     granularity: Annotated[
         GranularityName, Query(description="Series buckets (series and export).")
     ] = "day",
+    compare: Annotated[
+        CompareName | None,
+        Query(description="Compare with the previous period or the previous year."),
+    ] = None,
+    align: Annotated[
+        AlignName | None,
+        Query(description="previous_year: weekday = 364 days earlier (same weekday)."),
+    ] = None,
+    compare_from: Annotated[
+        date | None, Query(description="An explicit base window: first day (inclusive).")
+    ] = None,
+    compare_to: Annotated[
+        date | None, Query(description="An explicit base window: last day (inclusive).")
+    ] = None,
+    split: Annotated[
+        SplitName | None, Query(description="Series: one series per channel or group too.")
+    ] = None,
 ) -> StatsQuery:
     return ws.stats.query(
         account,
@@ -54,6 +80,11 @@ def stats_query(
         channels=channel,
         group=group,
         granularity=granularity,
+        compare=compare,
+        align=align,
+        compare_from=compare_from,
+        compare_to=compare_to,
+        split=split,
     )
 
 
@@ -71,6 +102,43 @@ class Metrics(BaseModel):
     net_followers: int
 
 
+class MetricPercents(BaseModel):
+    """The percent change of each metric (null where the base is 0)."""
+
+    scans: float | None
+    unique_scanners: float | None
+    new_followers: float | None
+    returning_followers: float | None
+    unfollows: float | None
+    net_followers: float | None
+
+
+class CompareOut(BaseModel):
+    """An answer's base (the same scope over the comparison window) and the change."""
+
+    metrics: Metrics = Field(description="The base window's metrics.")
+    change: Metrics = Field(description="current − base, per metric.")
+    percent: MetricPercents = Field(description="(current − base) / |base| × 100.")
+
+
+class PointCompareOut(CompareOut):
+    """A series point's base: the base series' bucket at the same position."""
+
+    start: str
+    end: str
+
+
+class ComparisonOut(BaseModel):
+    """The comparison window (docs/metrics.md, "Comparisons")."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    mode: Literal["previous_period", "previous_year", "custom"]
+    align: AlignName
+    date_from: str = Field(alias="from")
+    date_to: str = Field(alias="to")
+
+
 class _Head(BaseModel):
     """What the query was: put before every stats answer."""
 
@@ -82,10 +150,22 @@ class _Head(BaseModel):
     timezone: str
     channel_ids: list[int] | None
     group: str | None
+    comparison: ComparisonOut | None = None
+
+
+def _compare(change: Change | None) -> dict[str, Any] | None:
+    """The ``compare`` object of an answer (None: no comparison)."""
+    if change is None:
+        return None
+    out: dict[str, Any] = change.as_dict()
+    if change.base_start is not None and change.base_end is not None:
+        out |= {"start": change.base_start.isoformat(), "end": change.base_end.isoformat()}
+    return out
 
 
 class SummaryOut(_Head):
     metrics: Metrics
+    compare: CompareOut | None = None
 
 
 class ChannelMetricsOut(BaseModel):
@@ -94,6 +174,7 @@ class ChannelMetricsOut(BaseModel):
     group: str | None
     status: str
     metrics: Metrics
+    compare: CompareOut | None = None
 
 
 class ChannelsOut(_Head):
@@ -104,6 +185,7 @@ class GroupMetricsOut(BaseModel):
     group: str | None
     channels: int
     metrics: Metrics
+    compare: CompareOut | None = None
 
 
 class GroupsOut(_Head):
@@ -122,11 +204,23 @@ class SessionsOut(_Head):
 class SeriesPointOut(Metrics):
     start: str
     end: str
+    compare: PointCompareOut | None = None
+
+
+class SplitOut(BaseModel):
+    """One line of a split series: a channel's (``channel_id``) or a group's."""
+
+    channel_id: int | None
+    name: str | None
+    group: str | None
+    points: list[SeriesPointOut]
 
 
 class SeriesOut(_Head):
     granularity: GranularityName
     points: list[SeriesPointOut]
+    split: SplitName | None = None
+    splits: list[SplitOut] | None = None
 
 
 class TopChannelOut(BaseModel):
@@ -167,8 +261,14 @@ _MODEL_OPTIONS: dict[str, Any] = {"response_model_by_alias": True}
     **_MODEL_OPTIONS,
 )
 def stats_summary(query: Scope, ws: WS) -> SummaryOut:
-    metrics = Metrics(**ws.stats.summary_of(query).as_dict())
-    return SummaryOut.model_validate({**_head(query), "metrics": metrics})
+    answer = ws.stats.compared_summary_of(query)
+    return SummaryOut.model_validate(
+        {
+            **_head(query),
+            "metrics": answer.value.as_dict(),
+            "compare": _compare(answer.change),
+        }
+    )
 
 
 @router.get(
@@ -179,14 +279,17 @@ def stats_summary(query: Scope, ws: WS) -> SummaryOut:
 )
 def stats_per_channel(query: Scope, ws: WS) -> ChannelsOut:
     items = [
-        ChannelMetricsOut(
-            channel_id=row.channel.id,
-            name=row.channel.name,
-            group=row.channel.group,
-            status=str(row.channel.status),
-            metrics=Metrics(**row.metrics.as_dict()),
+        ChannelMetricsOut.model_validate(
+            {
+                "channel_id": row.value.channel.id,
+                "name": row.value.channel.name,
+                "group": row.value.channel.group,
+                "status": str(row.value.channel.status),
+                "metrics": row.value.metrics.as_dict(),
+                "compare": _compare(row.change),
+            }
         )
-        for row in ws.stats.channels_of(query)
+        for row in ws.stats.compared_channels_of(query)
     ]
     return ChannelsOut.model_validate({**_head(query), "items": items})
 
@@ -194,15 +297,20 @@ def stats_per_channel(query: Scope, ws: WS) -> ChannelsOut:
 @router.get(
     "/groups",
     response_model=GroupsOut,
-    summary="The metrics of every channel group",
+    summary="The metrics of every channel group (or of the one given)",
     **_MODEL_OPTIONS,
 )
 def stats_per_group(query: Scope, ws: WS) -> GroupsOut:
     items = [
-        GroupMetricsOut(
-            group=row.group, channels=row.channel_count, metrics=Metrics(**row.metrics.as_dict())
+        GroupMetricsOut.model_validate(
+            {
+                "group": row.value.group,
+                "channels": row.value.channel_count,
+                "metrics": row.value.metrics.as_dict(),
+                "compare": _compare(row.change),
+            }
         )
-        for row in ws.stats.groups_of(query)
+        for row in ws.stats.compared_groups_of(query)
     ]
     return GroupsOut.model_validate({**_head(query), "items": items})
 
@@ -210,17 +318,42 @@ def stats_per_group(query: Scope, ws: WS) -> GroupsOut:
 @router.get(
     "/series",
     response_model=SeriesOut,
-    summary="The metrics per hour, day, ISO week or month (zero-filled)",
+    summary="The metrics per hour, day, ISO week, month, quarter or year (zero-filled)",
     **_MODEL_OPTIONS,
 )
 def stats_series(query: Scope, ws: WS) -> SeriesOut:
-    points = [
-        SeriesPointOut(start=p.start.isoformat(), end=p.end.isoformat(), **p.metrics.as_dict())
-        for p in ws.stats.series_of(query)
-    ]
+    splits = None
+    if query.split is not None:
+        splits = [
+            {
+                "channel_id": line.channel.id if line.channel else None,
+                "name": line.channel.name if line.channel else None,
+                "group": line.group,
+                "points": _points(line.points),
+            }
+            for line in ws.stats.split_series_of(query)
+        ]
     return SeriesOut.model_validate(
-        {**_head(query), "granularity": query.granularity.value, "points": points}
+        {
+            **_head(query),
+            "granularity": query.granularity.value,
+            "points": _points(ws.stats.compared_series_of(query)),
+            "split": query.split.value if query.split else None,
+            "splits": splits,
+        }
     )
+
+
+def _points(points: list[Compared[SeriesPoint]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": p.value.start.isoformat(),
+            "end": p.value.end.isoformat(),
+            **p.value.metrics.as_dict(),
+            "compare": _compare(p.change),
+        }
+        for p in points
+    ]
 
 
 @router.get(
