@@ -74,5 +74,16 @@ def test_stats_answers_are_typed(stack: Stack) -> None:
         assert {"account", "from", "to", "timezone"} <= set(model["properties"]), name
     with stack.client() as client:
         summary = client.get("/api/v1/stats/summary").json()
-    assert set(summary) == {"account", "from", "to", "timezone", "channel_ids", "group", "metrics"}
+    assert set(summary) == {
+        "account",
+        "from",
+        "to",
+        "timezone",
+        "channel_ids",
+        "group",
+        "comparison",
+        "metrics",
+        "compare",
+    }
+    assert summary["comparison"] is None and summary["compare"] is None  # not asked
     assert summary["metrics"]["scans"] == 0
