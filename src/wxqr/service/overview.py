@@ -169,9 +169,9 @@ def build_overview(
         start, end = date_from or date_to or today, date_to or date_from or today
     else:
         start, end = preset_dates(chosen, today)
-    if start > end:  # the service's message, before the comparison's dates are worked out
-        stats.query(account_id, date_from=start, date_to=end)
-    before_from, before_to = previous_dates(chosen, start, end)
+    # The range checked first (dates in order and in range), then compared.
+    plain = stats.query(account_id, date_from=start, date_to=end)
+    before_from, before_to = previous_dates(chosen, plain.date_from, plain.date_to)
     query = stats.query(
         account_id,
         date_from=start,
