@@ -31,6 +31,7 @@ from wxqr.service.stats import (
 )
 
 __all__ = [
+    "COMPARE_CHOICES",
     "KPI_METRICS",
     "Kpi",
     "Overview",
@@ -43,6 +44,9 @@ __all__ = [
 # The KPI cards, in order (docs/metrics.md defines each).
 KPI_METRICS = ("scans", "unique_scanners", "new_followers", "unfollows", "net_followers")
 MAX_TOP = 50
+#: What the overview compares with: the previous period (as below), or the same weekdays
+#: a year earlier (``compare=previous_year&align=weekday``).
+COMPARE_CHOICES = ("previous_period", "previous_year")
 
 
 class RangePreset(StrEnum):
@@ -129,6 +133,7 @@ class Overview:
     groups: list[GroupMetrics]
     orphans: list[OrphanScan]
     today: date
+    compare: str = "previous_period"
 
 
 def _kpis(summary: Compared[Metrics]) -> list[Kpi]:
@@ -149,6 +154,7 @@ def build_overview(
     date_to: date | None = None,
     metric: str = "scans",
     top: int = 10,
+    compare: str = "previous_period",
 ) -> Overview:
     """The overview of one account. Dates given make the range CUSTOM; ``metric`` picks
     the trend's and the channel comparison's metric; ``top`` channels are compared."""
@@ -161,6 +167,9 @@ def build_overview(
         raise InvalidInputError(f"metric must be one of {', '.join(METRIC_NAMES)}", field="metric")
     if not 1 <= top <= MAX_TOP:
         raise InvalidInputError(f"top must be 1 to {MAX_TOP}", field="top")
+    if compare not in COMPARE_CHOICES:
+        choices = ", ".join(COMPARE_CHOICES)
+        raise InvalidInputError(f"compare must be one of {choices}", field="compare")
     account = stats.account(account_id)
     today = stats.today(account.timezone)
     if date_from is not None or date_to is not None:
@@ -171,15 +180,25 @@ def build_overview(
         start, end = preset_dates(chosen, today)
     # The range checked first (dates in order and in range), then compared.
     plain = stats.query(account_id, date_from=start, date_to=end)
-    before_from, before_to = previous_dates(chosen, plain.date_from, plain.date_to)
-    query = stats.query(
-        account_id,
-        date_from=start,
-        date_to=end,
-        granularity=Granularity.DAY,
-        compare_from=before_from,
-        compare_to=before_to,
-    )
+    if compare == "previous_year":
+        query = stats.query(
+            account_id,
+            date_from=start,
+            date_to=end,
+            granularity=Granularity.DAY,
+            compare="previous_year",
+            align="weekday",
+        )
+    else:
+        before_from, before_to = previous_dates(chosen, plain.date_from, plain.date_to)
+        query = stats.query(
+            account_id,
+            date_from=start,
+            date_to=end,
+            granularity=Granularity.DAY,
+            compare_from=before_from,
+            compare_to=before_to,
+        )
     assert query.compare is not None
     series = stats.compared_series_of(query)
     return Overview(
@@ -198,4 +217,5 @@ def build_overview(
         groups=stats.groups_of(query),
         orphans=stats.orphans_of(query),
         today=today,
+        compare=compare,
     )

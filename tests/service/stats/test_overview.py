@@ -114,8 +114,42 @@ def test_overview_against_the_previous_period(db: Engine) -> None:
     assert [(r.channel.name, r.metrics.new_followers) for r in custom.top] == [("A", 2), ("B", 1)]
 
 
+def test_overview_against_the_same_weekdays_last_year(db: Engine) -> None:
+    log = LogWriter(db)
+    log.channel("A")
+    log.event("scan", "u1", "2023-05-08 10:00", "A")  # 364 days before 2024-05-06
+    log.event("scan", "u1", "2023-05-09 10:00", "A")
+    log.event("scan", "u2", "2024-05-06 10:00", "A")
+    stats = StatsService(db)
+    view = build_overview(
+        stats,
+        log.account_id,
+        date_from=date(2024, 5, 6),
+        date_to=date(2024, 5, 12),
+        compare="previous_year",
+    )
+    assert view.compare == "previous_year"
+    assert (view.previous.date_from, view.previous.date_to) == (
+        date(2023, 5, 8),
+        date(2023, 5, 14),
+    )
+    assert view.previous.date_from.weekday() == date(2024, 5, 6).weekday()
+    kpis = {kpi.metric: kpi for kpi in view.kpis}
+    assert (kpis["scans"].value, kpis["scans"].previous) == (1, 2)
+    assert kpis["scans"].change == pytest.approx(-0.5)
+    assert [p.metrics.scans for p in view.previous_series][:2] == [1, 1]
+    assert view.previous_series[0].start.date() == date(2023, 5, 8)
+
+
 @pytest.mark.parametrize(
-    "bad", [{"preset": "fortnight"}, {"metric": "likes"}, {"top": 0}, {"top": 51}]
+    "bad",
+    [
+        {"preset": "fortnight"},
+        {"metric": "likes"},
+        {"top": 0},
+        {"top": 51},
+        {"compare": "yesterday"},
+    ],
 )
 def test_bad_overview_input_is_refused(db: Engine, bad: dict[str, object]) -> None:
     log = LogWriter(db)

@@ -103,3 +103,24 @@ def test_bad_overview_addresses_get_a_page_not_a_500(stack: Stack) -> None:
             assert response.headers["content-type"].startswith("text/html")
     with httpx.Client(base_url=stack.base_url) as anonymous:
         assert anonymous.get("/dashboard/today.json").status_code == 401
+
+
+def test_overview_compares_with_the_same_weekdays_last_year_when_asked(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        _log_in(stack, client)
+        page = client.get(
+            "/dashboard/",
+            params={"from": "2024-05-06", "to": "2024-05-12", "compare": "previous_year"},
+        )
+        assert page.status_code == 200
+        html = page.text
+        assert re.search(r'<option value="previous_year"\s+selected>', html)
+        # The window line names last year's dates: 364 days earlier, the same weekdays.
+        window = re.search(r'id="window">(.*?)</p>', html, re.S)
+        assert window is not None
+        assert "2023" in window[1]
+        # The preset links keep the choice; the default needs no parameter.
+        assert "&amp;compare=previous_year" in html
+        data = json.loads(re.search(r'id="overview-data">(.*?)</script>', html, re.S)[1])  # type: ignore[index]
+        assert data["previousLabel"] == "Same weekdays last year"
+        assert client.get("/dashboard/", params={"compare": "nonsense"}).status_code == 422

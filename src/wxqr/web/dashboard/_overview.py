@@ -17,7 +17,13 @@ from fastapi.responses import JSONResponse
 
 from wxqr.i18n import N_, Language
 from wxqr.service.errors import ServiceError
-from wxqr.service.overview import KPI_METRICS, MAX_TOP, Overview, RangePreset, build_overview
+from wxqr.service.overview import (
+    KPI_METRICS,
+    MAX_TOP,
+    Overview,
+    RangePreset,
+    build_overview,
+)
 from wxqr.service.stats import METRIC_NAMES
 from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
@@ -39,6 +45,10 @@ PRESET_LABELS = {
     RangePreset.LAST_MONTH: N_("Last month"),
     RangePreset.CUSTOM: N_("Custom"),
 }
+COMPARE_LABELS = {
+    "previous_period": N_("Previous period"),
+    "previous_year": N_("Same weekdays last year"),
+}
 
 
 def _charts_json(view: Overview, lang: Language) -> str:
@@ -48,7 +58,7 @@ def _charts_json(view: Overview, lang: Language) -> str:
     data: dict[str, Any] = {
         "metric": metric,
         "metricLabel": METRIC_LABELS[metric].render(lang),
-        "previousLabel": lang.gettext("Previous period"),
+        "previousLabel": COMPARE_LABELS[view.compare].render(lang),
         "labels": [lang.date(p.start.date(), "short") for p in view.series],
         "values": [p.metrics.value(metric) for p in view.series],
         "previous": [p.metrics.value(metric) for p in view.previous_series][: len(view.series)],
@@ -68,6 +78,7 @@ def overview(
     to: Annotated[date | None, Query()] = None,
     metric: Annotated[str, Query(max_length=40)] = "scans",
     top: Annotated[int, Query(ge=1, le=MAX_TOP)] = 10,
+    compare: Annotated[str, Query(max_length=20)] = "previous_period",
 ) -> Response:
     session = session_of(request, ws)
     if session is None:
@@ -92,6 +103,7 @@ def overview(
             date_to=to,
             metric=metric,
             top=top,
+            compare=compare,
         )
     except ServiceError as exc:
         return error_page(request, exc, **_common(ws, session, acct))
@@ -104,6 +116,8 @@ def overview(
         presets=[(p.value, PRESET_LABELS[p].render(lang)) for p in RangePreset],
         metrics=[(name, METRIC_LABELS[name].render(lang)) for name in METRIC_NAMES],
         kpi_labels={name: METRIC_LABELS[name].render(lang) for name in KPI_METRICS},
+        compare_choices=[(value, label.render(lang)) for value, label in COMPARE_LABELS.items()],
+        compare_label=COMPARE_LABELS[view.compare].render(lang),
         charts=_charts_json(view, lang),
         timezone=acct.timezone,
     )
