@@ -58,3 +58,28 @@ def test_excel_and_csv_exports_in_chinese(stack: Stack) -> None:
 
         english = client.get("/dashboard/export", params={"format": "csv"})
         assert english.content.decode("utf-8-sig").startswith("Channel id,Channel,")
+
+
+def test_an_export_compared_with_the_previous_period(stack: Stack) -> None:
+    stack.ws.admin.set_password(PASSWORD)
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        client.post("/dashboard/login", data={"password": PASSWORD})
+        exported = client.get(
+            "/dashboard/export",
+            params={"table": "summary", "format": "csv", "compare": "previous_period"},
+        )
+        assert exported.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        # Labelled in the reader's language, as every column of a dashboard export.
+        assert {"Scans (base)", "Scans change", "Scans change %"} <= set(rows[0])
+        assert rows[0]["Scans change %"] == ""  # nothing before: no ratio
+        zh = client.get(
+            "/dashboard/export",
+            params={"table": "summary", "format": "csv", "compare": "previous_year"},
+            headers={"Accept-Language": "zh-CN"},
+        )
+        header = zh.content.decode("utf-8-sig").splitlines()[0].split(",")
+        assert "扫码次数（对比期）" in header
+        assert "扫码次数 变化 %" in header
+        refused = client.get("/dashboard/export", params={"align": "weekday"})
+        assert refused.status_code == 422

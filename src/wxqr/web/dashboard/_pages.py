@@ -445,6 +445,8 @@ def export(
     channel_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     date_from: FromParam = None,
     to: DateParam = None,
+    compare: Literal["previous_period", "previous_year"] | None = None,
+    align: Literal["date", "weekday"] | None = None,
 ) -> Response:
     if session_of(request, ws) is None:
         return login_redirect(request)
@@ -456,6 +458,8 @@ def export(
         date_from=date_from,
         date_to=to,
         channels=[channel_id] if channel_id else None,
+        compare=compare,
+        align=align,
     )
     lang = language_of(request)
     zone = query.timezone or acct.timezone

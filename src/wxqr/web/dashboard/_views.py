@@ -42,7 +42,16 @@ COLUMN_LABELS = {
 def export_headers(lang: Language) -> dict[str, str]:
     """Every export column's label in ``lang``."""
     labels = {**COLUMN_LABELS, **METRIC_LABELS}
-    return {name: label.render(lang) for name, label in labels.items()}
+    headers = {name: label.render(lang) for name, label in labels.items()}
+    # A comparing export's columns: each metric's base value, change and percent change.
+    for name, label in METRIC_LABELS.items():
+        metric = label.render(lang)
+        headers[f"base_{name}"] = lang.gettext("%(metric)s (base)") % {"metric": metric}
+        headers[f"change_{name}"] = lang.gettext("%(metric)s change") % {"metric": metric}
+        headers[f"percent_{name}"] = lang.gettext("%(metric)s change %%") % {"metric": metric}
+    headers["base_start"] = lang.gettext("Base from")
+    headers["base_end"] = lang.gettext("Base to")
+    return headers
 
 
 @dataclass(frozen=True)
