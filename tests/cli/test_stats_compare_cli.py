@@ -52,6 +52,10 @@ def test_compare_adds_base_change_and_percent(database: str) -> None:
     code, out, _ = run(database, *MAY, "--compare", "previous_period")
     assert code == 0
     assert "vs 2024-05-01 … 2024-05-07" in " ".join(out.split())
+    assert "+300.0%" in out  # the summary's percent column
+    code, out, _ = run(database, *MAY, "--compare", "previous_period", "--by", "channel")
+    assert code == 0
+    assert "(+100.0%)" in out  # poster: 2 scans against 1
 
 
 def test_compare_by_weekday_and_an_explicit_window(database: str) -> None:

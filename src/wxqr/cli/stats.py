@@ -43,6 +43,7 @@ _SHORT = {
     "new_followers": "new",
     "returning_followers": "returning",
     "net_followers": "net",
+    "base_start": "vs",
 }
 
 
@@ -81,24 +82,44 @@ def _parse_date(value: str | None, option: str) -> date | None:
         _fail(f"{option} must be a date like 2024-05-31, not {value!r}", code=2)
 
 
+def _percent_text(value: object) -> str:
+    return "—" if value is None else f"{value:+.1f}%"
+
+
 def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
+    compared = "base_scans" in data.columns
+    cells = [dict(zip(data.columns, row, strict=True)) for row in data.rows]
     if single:  # one row of metrics reads better as one metric per line
         vertical = RichTable(title=data.title, caption=caption)
         vertical.add_column("metric")
         vertical.add_column("value", justify="right")
-        for name, value in zip(data.columns, data.rows[0], strict=True):
-            vertical.add_row(name, _text(value))
+        if compared:
+            for heading in ("base", "change", "percent"):
+                vertical.add_column(heading, justify="right")
+        for name in METRIC_NAMES:
+            row = cells[0]
+            extra: tuple[str, ...] = ()
+            if compared:
+                change = f"{row[f'change_{name}']:+d}"
+                extra = (str(row[f"base_{name}"]), change, _percent_text(row[f"percent_{name}"]))
+            vertical.add_row(name, _text(row[name]), *extra)
         Console().print(vertical)
         return
-    keep = [i for i, name in enumerate(data.columns) if name not in ("status", "end")]
+    # A comparison shows as "value (±percent)" per metric; its columns are in JSON and CSV.
+    hidden = {"status", "end", "base_end", *export.COMPARE_COLUMNS}
+    keep = [name for name in data.columns if name not in hidden]
     table = RichTable(title=data.title, caption=caption)
-    for i in keep:
-        name = data.columns[i]
-        numeric = name in METRIC_NAMES or name in export.COMPARE_COLUMNS
-        numeric = numeric or name in ("channel_id", "channels")
+    for name in keep:
+        numeric = name in METRIC_NAMES or name in ("channel_id", "channels")
         table.add_column(_SHORT.get(name, name), justify="right" if numeric else "left")
-    for row in data.rows:
-        table.add_row(*(escape(_short_text(row[i])) for i in keep))
+    for row in cells:
+        texts = []
+        for name in keep:
+            text = _short_text(row[name])
+            if compared and name in METRIC_NAMES and row.get(f"base_{name}") is not None:
+                text += f" ({_percent_text(row[f'percent_{name}'])})"
+            texts.append(escape(text))
+        table.add_row(*texts)
     Console().print(table)
 
 
