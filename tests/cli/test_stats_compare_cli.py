@@ -38,7 +38,9 @@ def database(tmp_path: Path) -> str:
 
 
 def run(url: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["stats", *args], env={"WXQR_DATABASE_URL": url})
+    # A wide terminal: a table's cells are then never cut.
+    env = {"WXQR_DATABASE_URL": url, "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["stats", *args], env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -55,7 +57,7 @@ def test_compare_adds_base_change_and_percent(database: str) -> None:
     assert "+300.0%" in out  # the summary's percent column
     code, out, _ = run(database, *MAY, "--compare", "previous_period", "--by", "channel")
     assert code == 0
-    assert "(+100.0%)" in out  # poster: 2 scans against 1
+    assert "2 (+100.0%)" in out  # poster: 2 scans against 1
 
 
 def test_compare_by_weekday_and_an_explicit_window(database: str) -> None:
