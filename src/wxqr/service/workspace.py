@@ -35,6 +35,8 @@ from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
+from wxqr.service.posters import PosterService  # posters:
+from wxqr.service.posters_access import ScopedPosterService  # posters:
 from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
 from wxqr.service.stats import StatsService
 from wxqr.service.webhooks import WebhookService
@@ -63,6 +65,7 @@ class Workspace:
     # scan-sessions: the sessions service and the process's one watcher of waited sessions
     scan_sessions: ScanSessionService
     session_watcher: SessionWatcher
+    posters: PosterService  # posters: templates and posters of channels
     # The scope this workspace is limited to (None: every account, read-write).
     access: AccountAccess | None = None
 
@@ -91,18 +94,16 @@ class Workspace:
             per_minute=settings.scan_sessions_per_minute,
             retention_days=settings.scan_session_retention_days,
         )
+        channels = ChannelService(engine, catalog=catalog, clock=clock)
+        codes = CodeService(
+            engine, clients.client, catalog=catalog, clock=clock, permanent_limit=permanent_limit
+        )
         return cls(
             engine=engine,
             settings=settings,
             clients=clients,
-            channels=ChannelService(engine, catalog=catalog, clock=clock),
-            codes=CodeService(
-                engine,
-                clients.client,
-                catalog=catalog,
-                clock=clock,
-                permanent_limit=permanent_limit,
-            ),
+            channels=channels,
+            codes=codes,
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
@@ -114,6 +115,9 @@ class Workspace:
             catalog=catalog,
             scan_sessions=scan_sessions,
             session_watcher=SessionWatcher(scan_sessions.snapshot),
+            posters=PosterService(  # posters:
+                engine, channels, codes, font=settings.poster_font, clock=clock
+            ),
         )
 
     @property
@@ -127,11 +131,14 @@ class Workspace:
         if scope == FULL_ACCESS:
             return self
         access = AccountAccess(self.engine, scope)
+        channels = ScopedChannelService.over(self.channels, access)
+        codes = ScopedCodeService.over(self.codes, access)
         return replace(
             self,
             access=access,
-            channels=ScopedChannelService.over(self.channels, access),
-            codes=ScopedCodeService.over(self.codes, access),
+            channels=channels,
+            codes=codes,
+            posters=ScopedPosterService.over(self.posters, access, channels, codes),  # posters:
             images=ScopedCodeImages.over(self.images, access),
             stats=ScopedStatsService.over(self.stats, access),
             webhooks=ScopedWebhookService.over(self.webhooks, access),
