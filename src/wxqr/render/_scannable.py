@@ -22,8 +22,9 @@ __all__ = [
     "contrast_ratio",
 ]
 
-#: Dark against light at least this contrast ratio (1..21; black on white is 21).
-MIN_CONTRAST = 3.0
+#: Dark against light at least this contrast ratio (1..21; black on white is 21, WeChat's
+#: green #07c160 on white 2.4, mid grey #999999 on white 2.8, #cccccc on white 1.6).
+MIN_CONTRAST = 2.0
 #: The fraction of the symbol's area a logo may cover at each error level (the level
 #: restores about 7/15/25/30 %; a third of that is left for wear, glare and print).
 MAX_LOGO_AREA = {"L": 0.0, "M": 0.04, "Q": 0.07, "H": 0.09}
