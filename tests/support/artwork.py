@@ -7,7 +7,7 @@ import random
 
 from PIL import Image, ImageDraw
 
-__all__ = ["A4", "busy_artwork", "plain_image", "sample_layout"]
+__all__ = ["A4", "busy_artwork", "campaign_artwork", "plain_image", "sample_layout"]
 
 A4 = (2480, 3508)
 
@@ -50,7 +50,7 @@ def sample_layout(code_size: int = 900) -> dict[str, object]:
             {
                 "text": "{channel_name}",
                 "x": 160,
-                "y": 1700 + code_size + 80,
+                "y": 1700 + code_size + 60,
                 "width": width - 320,
                 "font_size": 110,
                 "colour": "#ffe082",
@@ -58,3 +58,27 @@ def sample_layout(code_size: int = 900) -> dict[str, object]:
             },
         ],
     }
+
+
+def campaign_artwork(size: tuple[int, int] = A4) -> bytes:
+    """A calmer picture, like a real campaign's: a warm gradient, discs at the top, and a
+    light panel where the code and the channel's caption go (the docs' sample poster)."""
+    width, height = size
+    gradient = Image.linear_gradient("L").resize(size)
+    image = Image.merge(
+        "RGB",
+        (
+            gradient.point(lambda v: 200 + v // 5),
+            gradient.point(lambda v: 40 + v // 2),
+            gradient.point(lambda v: 60 - v // 5),
+        ),
+    )
+    draw = ImageDraw.Draw(image)
+    rnd = random.Random(7)
+    for _ in range(60):
+        x, y, r = rnd.randrange(width), rnd.randrange(height // 4), rnd.randrange(40, 260)
+        draw.ellipse((x, y, x + r, y + r), fill=(255, 214 + rnd.randrange(40), 120))
+    draw.rounded_rectangle((280, 1500, width - 280, 3200), radius=80, fill="#fff8ee")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
