@@ -3,6 +3,7 @@ issued by the emulator): every poster's code decodes back to the channel's url."
 
 from __future__ import annotations
 
+import inspect
 import io
 import time
 import uuid
@@ -27,6 +28,7 @@ from wxqr.service.errors import (
     UnavailableError,
 )
 from wxqr.service.posters import PosterService
+from wxqr.service.posters_access import ScopedPosterService
 from wxqr.service.workspace import Workspace
 
 WS = tuple[Workspace, Account]
@@ -190,3 +192,12 @@ def test_a_scope_limits_templates(ws: WS, artwork: bytes) -> None:
         reader.posters.add_template(
             account.id, "X", artwork, {"code": {"x": 0, "y": 0, "size": 600}}
         )
+
+
+def test_every_public_method_of_the_poster_service_checks_the_scope() -> None:
+    public = {
+        name
+        for name, member in inspect.getmembers(PosterService, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert {name for name in public if name not in vars(ScopedPosterService)} == set()
