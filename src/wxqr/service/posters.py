@@ -263,7 +263,8 @@ class PosterService:
 
     # -- drawing ---------------------------------------------------------------------
 
-    def _font_path(self) -> Path:
+    def font_path(self) -> Path:
+        """The caption font (``WXQR_POSTER_FONT`` or the search order's first)."""
         try:
             return find_cjk_font(self._font)
         except FontNotFound as exc:
@@ -312,7 +313,7 @@ class PosterService:
         channel = self._channels.get(channel_id)
         found = self.find_template(channel.account_id, template)
         code = self._active_code(channel)
-        art = PosterArt(self._decoded(found), found.layout, self._font_path(), self.min_module_px)
+        art = PosterArt(self._decoded(found), found.layout, self.font_path(), self.min_module_px)
         try:
             image = art.draw(code.url or "", self._values(channel, code))
         except StyleRefused as exc:
@@ -328,7 +329,7 @@ class PosterService:
             if layout is None
             else self._layout(layout, template.width, template.height)
         )
-        art = PosterArt(self._decoded(template), chosen, self._font_path(), self.min_module_px)
+        art = PosterArt(self._decoded(template), chosen, self.font_path(), self.min_module_px)
         image = art.draw("http://weixin.qq.com/q/02" + "preview" * 3, sample_values())
         return scaled_preview(image, max(100, min(width, 2000)))
 
@@ -377,7 +378,7 @@ class PosterService:
         spec = BatchSpec(
             artwork=self.artwork(found.id),
             layout=found.layout,
-            font_path=self._font_path(),
+            font_path=self.font_path(),
             min_module_px=self.min_module_px,
             static=static if group is not None else {"account": static["account"]},
             fmt=chosen,

@@ -6,6 +6,7 @@ exist); a read-only key may list, preview and render, never add, change or remov
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import IO, Any, Self
 
 from wxqr.service.access import AccountAccess
@@ -34,6 +35,9 @@ class ScopedPosterService(PosterService):
         vars(scoped).update(vars(base))
         vars(scoped).update(_access=access, _channels=channels, _codes=codes)
         return scoped
+
+    def font_path(self) -> Path:
+        return super().font_path()  # no account data
 
     def get_template(self, template_id: int) -> PosterTemplate:
         found = super().get_template(template_id)
