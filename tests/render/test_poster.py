@@ -225,3 +225,13 @@ def test_no_cjk_font_anywhere_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("wxqr.render._fonts.FONT_SEARCH_ORDER", ("/nonexistent/*.ttc",))
     with pytest.raises(FontNotFound, match="fonts-noto-cjk"):
         find_cjk_font()
+
+
+def test_a_poster_leaves_nothing_behind_for_the_next(busy: bytes) -> None:
+    """Posters are drawn into the batch's base and the touched regions put back."""
+    layout = sample_layout(600)
+    art = _art(busy, layout, group="g")
+    render_poster(art, URL + "a", {"channel_name": "一个很长很长的渠道名称" * 3}, "png")
+    second = render_poster(art, URL + "b", {"channel_name": "短"}, "png")
+    fresh = render_poster(_art(busy, layout, group="g"), URL + "b", {"channel_name": "短"}, "png")
+    assert second == fresh

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import segno
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 from ._fonts import caption_font, find_cjk_font
 from ._layout import Caption, CodeBox, PosterLayout, caption_text, placeholders_of
@@ -51,19 +51,20 @@ def check_code_box(box: CodeBox, url: str = REFERENCE_URL, *, minimum: int) -> i
     return check_module_size(box.size, _width(qr, box), minimum=minimum)
 
 
-def _code_image(url: str, box: CodeBox, minimum: int) -> Image.Image:
+def _paste_code(image: Image.Image, url: str, box: CodeBox, minimum: int) -> None:
+    """Draw ``url``'s code into ``box`` of ``image``: the box filled with the light colour,
+    the modules (one pixel each, scaled up without smoothing) pasted through as a mask."""
     qr = _symbol(url, box)
     modules = _width(qr, box)
     scale = check_module_size(box.size, modules, minimum=minimum)
     bits = bytes(
-        0 if dark else 255 for row in qr.matrix_iter(scale=1, border=box.border) for dark in row
+        255 if dark else 0 for row in qr.matrix_iter(scale=1, border=box.border) for dark in row
     )
     small = Image.frombytes("L", (modules, modules), bits)
-    big = small.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
-    plate = Image.new("L", (box.size, box.size), 255)
-    offset = (box.size - big.width) // 2
-    plate.paste(big, (offset, offset))
-    return ImageOps.colorize(plate, box.dark, box.light)
+    mask = small.resize((modules * scale, modules * scale), Image.Resampling.NEAREST)
+    offset = (box.size - mask.width) // 2
+    image.paste(box.light, (box.x, box.y, box.x + box.size, box.y + box.size))
+    image.paste(box.dark, (box.x + offset, box.y + offset), mask)
 
 
 def _lines(text: str, caption: Caption, font: ImageFont.FreeTypeFont) -> list[str]:
@@ -125,6 +126,7 @@ class PosterArt:
     min_module_px: int
     static: Mapping[str, str] = field(default_factory=dict)
     _base: Image.Image | None = None
+    _restore: list[tuple[tuple[int, int, int, int], Image.Image]] | None = None
 
     def _needs_font(self) -> Path:
         if self.font_path is None:
@@ -145,16 +147,52 @@ class PosterArt:
             self._base = base
         return self._base
 
-    def draw(self, url: str, values: Mapping[str, str]) -> Image.Image:
-        """The poster of ``url`` (the code) with ``values`` in its captions."""
-        poster = self.base.copy()
+    def _draw_into(self, image: Image.Image, url: str, values: Mapping[str, str]) -> None:
         merged = {**self.static, **values}
         for caption in self.layout.captions:
             if self._per_poster(caption):
-                _draw_caption(poster, caption, merged, self._needs_font())
-        box = self.layout.code
-        poster.paste(_code_image(url, box, self.min_module_px), (box.x, box.y))
+                _draw_caption(image, caption, merged, self._needs_font())
+        _paste_code(image, url, self.layout.code, self.min_module_px)
+
+    def draw(self, url: str, values: Mapping[str, str]) -> Image.Image:
+        """The poster of ``url`` (the code) with ``values`` in its captions, as a new image."""
+        poster = self.base.copy()
+        self._draw_into(poster, url, values)
         return poster
+
+    def _touched(self) -> list[tuple[tuple[int, int, int, int], Image.Image]]:
+        """The regions a poster draws over (code box, per-poster captions with room for
+        glyphs that overhang), with the base's pixels there, saved once."""
+        if self._restore is None:
+            width, height = self.base.size
+            boxes = []
+            code = self.layout.code
+            boxes.append((code.x, code.y, code.x + code.size, code.y + code.size))
+            for caption in self.layout.captions:
+                if self._per_poster(caption):
+                    pad = caption.font_size
+                    bottom = caption.y + (caption.max_lines + 1) * round(caption.font_size * 1.3)
+                    boxes.append(
+                        (
+                            max(0, caption.x - pad),
+                            max(0, caption.y - pad),
+                            min(width, caption.x + caption.width + pad),
+                            min(height, bottom + pad),
+                        )
+                    )
+            self._restore = [(box, self.base.crop(box)) for box in boxes]
+        return self._restore
+
+    def encoded(self, url: str, values: Mapping[str, str], fmt: str) -> bytes:
+        """The poster encoded as ``fmt``, drawn into the base itself (no 26 MB copy per
+        poster) and the touched regions put back afterwards. Not for concurrent use."""
+        restore = self._touched()
+        try:
+            self._draw_into(self.base, url, values)
+            return encode(self.base, fmt)
+        finally:
+            for box, pixels in restore:
+                self.base.paste(pixels, box[:2])
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:
@@ -173,8 +211,8 @@ def encode(image: Image.Image, fmt: str) -> bytes:
 
 
 def render_poster(art: PosterArt, url: str, values: Mapping[str, str], fmt: str = "png") -> bytes:
-    """One poster, encoded."""
-    return encode(art.draw(url, values), fmt)
+    """One poster, encoded (drawn into ``art``'s base, which is restored afterwards)."""
+    return art.encoded(url, values, fmt)
 
 
 def sample_values(values: Mapping[str, str] | None = None) -> dict[str, str]:

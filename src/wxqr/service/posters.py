@@ -41,7 +41,6 @@ from wxqr.render import (
     check_code_box,
     checked_image,
     decode_rgb,
-    encode,
     find_cjk_font,
     render_batch,
     sample_values,
@@ -315,10 +314,10 @@ class PosterService:
         code = self._active_code(channel)
         art = PosterArt(self._decoded(found), found.layout, self.font_path(), self.min_module_px)
         try:
-            image = art.draw(code.url or "", self._values(channel, code))
+            content = art.encoded(code.url or "", self._values(channel, code), chosen)
         except StyleRefused as exc:
             raise InvalidInputError(f"the code would not scan: {exc}", field="template") from None
-        return Poster(encode(image, chosen), POSTER_FORMATS[chosen], chosen, channel, code)
+        return Poster(content, POSTER_FORMATS[chosen], chosen, channel, code)
 
     def preview(self, template_id: int, layout: Any = None, *, width: int = 800) -> bytes:
         """A small JPEG of the template drawn with sample values and ``layout`` (a draft

@@ -112,6 +112,7 @@ ROUTES = [
     Route("PATCH", "/api/v1/poster-templates/{template_id}", json={"layout": LAYOUT}),
     Route("DELETE", "/api/v1/poster-templates/{template_id}"),
     Route("GET", "/api/v1/poster-templates/{template_id}/preview"),
+    Route("POST", "/api/v1/poster-templates/{template_id}/preview", json={"layout": LAYOUT}),
     Route("GET", "/api/v1/channels/{channel_id}/poster", params={"template": "Poster {run}"}),
 ]
 # Routes that name no object of an account: the scope filters what they list.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -126,26 +125,35 @@ def remove_template(template_id: TemplateIdPath, ws: WS) -> TemplateOut:
 
 @router.get(
     TEMPLATES_PATH + "/{template_id}/preview",
-    summary="A small JPEG of the template with sample captions (the editor's live preview)",
+    summary="A small JPEG of the template with sample captions",
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 def preview_template(
     template_id: TemplateIdPath,
     ws: WS,
-    layout: Annotated[
-        str | None,
-        Query(max_length=8192, description="A draft layout (JSON) instead of the saved one."),
-    ] = None,
     width: Annotated[int, Query(ge=100, le=2000, description="Width in pixels.")] = 800,
 ) -> Response:
-    draft: Any = None
-    if layout is not None:
-        try:
-            draft = json.loads(layout)
-        except json.JSONDecodeError:
-            raise InvalidInputError("layout must be JSON", field="layout") from None
-    content = ws.posters.preview(template_id, draft, width=width)
+    content = ws.posters.preview(template_id, width=width)
+    return Response(content, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    layout: dict[str, Any] = Field(description=LAYOUT_DOC)
+    width: int = Field(800, ge=100, le=2000, description="Width in pixels.")
+
+
+@router.post(
+    TEMPLATES_PATH + "/{template_id}/preview",
+    summary="A small JPEG of the template with a draft layout (the editor's live preview)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def preview_draft(template_id: TemplateIdPath, body: PreviewIn, ws: WS) -> Response:
+    """Nothing is saved; the draft is checked like a saved layout (422 with the reason)."""
+    content = ws.posters.preview(template_id, body.layout, width=body.width)
     return Response(content, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
