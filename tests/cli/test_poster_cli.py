@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner, Result
 
 from tests.support.artwork import busy_artwork, plain_image, sample_layout
@@ -136,3 +137,33 @@ def test_bad_input_is_one_line(run: Invoke, tmp_path: Path) -> None:
         assert result.exit_code != 0, args
         assert words in " ".join(result.output.split()), (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_styled_codes_from_the_cli(run: Invoke, ws: WS, tmp_path: Path) -> None:
+    workspace, account = ws
+    name = f"styled-{uuid.uuid4().hex[:6]}"
+    channel = workspace.channel_codes.create(
+        account.id, NewChannel(name=name, group="print"), CodeSpec()
+    )
+    assert channel.code is not None
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(plain_image((100, 100)))
+    assert run("code", "logo", "set", str(logo)).exit_code == 0
+    saved = run(
+        "code", "style", "set", "--group", "print", "--dark", "#1b5e20", "--size", "480", "--logo"
+    )
+    assert saved.exit_code == 0, saved.output
+    assert "print" in json.loads(run("code", "style", "show").stdout)
+    out = tmp_path / "styled.png"
+    wrote = run("code", "styled", name, "-o", str(out))
+    assert wrote.exit_code == 0, wrote.output
+    assert decode_png(out.read_bytes()) == channel.code.url
+    image = Image.open(out).convert("RGB")
+    assert image.size == (480, 480)
+    assert image.getpixel((240, 240)) == (245, 230, 200)  # the logo
+    refused = run("code", "styled", name, "-o", str(out), "--dark", "#eeeeee")
+    assert refused.exit_code != 0
+    assert "contrast" in refused.output
+    assert "Traceback" not in refused.output
+    assert "style removed" in run("code", "style", "remove", "--group", "print").output
+    assert "logo removed" in run("code", "logo", "remove").output

@@ -36,8 +36,9 @@ from wxqr.store.tables import code_logos, code_styles
 
 __all__ = ["LOGO_BOUNDS", "CodeStyle", "CodeStyles"]
 
-#: Logos: at most 1 MiB and 1024 × 1024 pixels (they are drawn a few hundred wide).
-LOGO_BOUNDS = ImageBounds(max_bytes=1024 * 1024, max_pixels=1024 * 1024, min_side=16)
+#: Logos: at most 512 KiB (base64 in a JSON body stays under the API bound of 1 MiB)
+#: and 1024 × 1024 pixels (they are drawn a few hundred pixels wide).
+LOGO_BOUNDS = ImageBounds(max_bytes=512 * 1024, max_pixels=1024 * 1024, min_side=16)
 _ACCOUNT = 0  # code_logos.channel_id of the account's logo
 _FIELDS = ("scale", "size", "border", "error", "dark", "light", "logo", "logo_ratio")
 

@@ -32,6 +32,7 @@ PROBLEM = "application/problem+json"
 # posters: a template's artwork (base64 PNG) and layout
 ART = base64.b64encode(plain_image((600, 800))).decode("ascii")
 LAYOUT = {"code": {"x": 100, "y": 100, "size": 400}}
+LOGO = base64.b64encode(plain_image((64, 64))).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,14 @@ ROUTES = [
     Route("GET", "/api/v1/poster-templates/{template_id}/preview"),
     Route("POST", "/api/v1/poster-templates/{template_id}/preview", json={"layout": LAYOUT}),
     Route("GET", "/api/v1/channels/{channel_id}/poster", params={"template": "Poster {run}"}),
+    Route("PUT", "/api/v1/accounts/{appid}/logo", json={"logo": LOGO}),
+    Route("DELETE", "/api/v1/accounts/{appid}/logo"),
+    Route("PUT", "/api/v1/channels/{channel_id}/logo", json={"logo": LOGO}),
+    Route("DELETE", "/api/v1/channels/{channel_id}/logo"),
+    Route("GET", "/api/v1/code-styles", params={"account": "{appid}"}),
+    Route("PUT", "/api/v1/code-styles", json={"account": "{appid}", "style": {"size": 400}}),
+    Route("DELETE", "/api/v1/code-styles", params={"account": "{appid}"}),
+    Route("GET", "/api/v1/channels/{channel_id}/styled-image"),
 ]
 # Routes that name no object of an account: the scope filters what they list.
 LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]

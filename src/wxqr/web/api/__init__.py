@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessions, stats
+from wxqr.web.api import code_styles as code_styles_api  # posters:
 from wxqr.web.api import posters as posters_api  # posters:
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
@@ -43,6 +44,7 @@ _data.include_router(webhooks_api.router)
 _data.include_router(scan_sessions.router)  # scan-sessions:
 _data.include_router(scan_sessions.bindings_router)  # scan-sessions:
 _data.include_router(posters_api.router)  # posters:
+_data.include_router(code_styles_api.router)  # posters:
 router.include_router(_data)
 # scan-sessions: the browser's poll URLs (poll token, no API key; PUBLIC_PATH_PATTERN)
 router.include_router(
