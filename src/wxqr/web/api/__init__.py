@@ -27,6 +27,7 @@ PREFIX = "/api/v1"
 IMPORT_PATHS = (
     f"{PREFIX}/channels/bulk",
     f"{PREFIX}{posters_api.TEMPLATES_PATH}",  # posters: artwork uploads
+    "/dashboard/posters",  # posters: the dashboard's artwork upload form
 )
 
 router = APIRouter(prefix=PREFIX)
