@@ -9,8 +9,11 @@ import re
 import httpx
 from PIL import Image
 
-from tests.support.artwork import busy_artwork
+from tests.support.artwork import busy_artwork, plain_image
+from tests.support.qr import decode_png
 from tests.support.stack import Stack
+from wxqr.service.channels import NewChannel
+from wxqr.service.codes import CodeSpec
 
 PASSWORD = "correct horse battery"
 
@@ -100,3 +103,40 @@ def test_upload_edit_preview_and_remove_a_template(stack: Stack) -> None:
         )
         assert removed.status_code == 303
         assert stack.ws.posters.list_templates(stack.account.id) == []
+
+
+def test_code_style_and_logo_from_the_dashboard(stack: Stack) -> None:
+    stack.ws.admin.set_password(PASSWORD)
+    with httpx.Client(base_url=stack.base_url, timeout=60) as client:
+        client.post("/dashboard/login", data={"password": PASSWORD})
+        csrf = _csrf(client.get("/dashboard/posters").text)
+        logo = client.post(
+            "/dashboard/code-logo",
+            data={"csrf": csrf},
+            files={"logo": ("l.png", plain_image((80, 80)), "image/png")},
+            follow_redirects=False,
+        )
+        assert logo.status_code == 303, logo.text
+        style = {
+            "csrf": csrf,
+            "dark": "#0d47a1",
+            "light": "#ffffff",
+            "error": "q",
+            "logo": "1",
+            "size": "520",
+            "border": "3",
+            "group": "",
+        }
+        saved = client.post("/dashboard/code-style", data=style, follow_redirects=False)
+        assert saved.status_code == 303, saved.text
+        refused = client.post("/dashboard/code-style", data={**style, "dark": "#f0f0f0"})
+        assert refused.status_code == 422
+        assert "contrast" in refused.text
+    account = stack.account
+    stored = stack.ws.code_styles.styles(account.id)[None]
+    assert (stored.dark, stored.size, stored.border, stored.logo) == ("#0d47a1", 520, 3, True)
+    created = stack.ws.channel_codes.create(account.id, NewChannel(name="Styled"), CodeSpec())
+    assert created.code is not None
+    image = stack.ws.code_styles.styled_image(created.channel.id)
+    assert decode_png(image.content) == created.code.url
+    assert Image.open(io.BytesIO(image.content)).size == (520, 520)

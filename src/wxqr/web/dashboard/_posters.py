@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from wxqr.i18n import N_, Msg
 from wxqr.render import PLACEHOLDERS
+from wxqr.service.code_styles import LOGO_BOUNDS, CodeStyle
 from wxqr.service.errors import ServiceError
 from wxqr.service.posters import ARTWORK_BOUNDS, PosterTemplate
 from wxqr.service.workspace import Workspace
@@ -99,9 +100,14 @@ def _list_page(
     acct = _pick_account(ws, account)
     if acct is None:
         return page(request, "base.html", **_common(ws, session, None))
+    styles = ws.code_styles.styles(acct.id)
     context: dict[str, Any] = {
         **_common(ws, session, acct),
         "templates": ws.posters.list_templates(acct.id),
+        "style": styles.get(None) or CodeStyle(),
+        "group_styles": {g: st for g, st in styles.items() if g is not None},
+        "groups": ws.channels.groups(acct.id),
+        "errors": ("l", "m", "q", "h"),
         "form": form or {"code_size": "900", "code_x": "790", "code_y": "1700"},
         "max_mb": ARTWORK_BOUNDS.max_bytes // (1024 * 1024),
     }
@@ -251,3 +257,62 @@ def _remove(request: Request, ws: Workspace, template_id: int, form: dict[str, s
         return Response("invalid form token: reload the page", status_code=403)
     ws.posters.remove_template(template_id)
     return RedirectResponse("/dashboard/posters", status_code=303)
+
+
+@router.post("/code-logo")
+async def upload_logo(request: Request, ws: WS, account: str | None = None) -> Response:
+    raw = await request.form(max_part_size=LOGO_BOUNDS.max_bytes + 1)
+    upload = raw.get("logo")
+    logo = await upload.read() if isinstance(upload, UploadFile) else b""
+    form = {k: str(v) for k, v in raw.items() if k != "logo"}
+    return await anyio.to_thread.run_sync(_logo, request, ws, account, form, logo)
+
+
+def _logo(
+    request: Request, ws: Workspace, account: str | None, form: dict[str, str], logo: bytes
+) -> Response:
+    session = session_of(request, ws)
+    if session is None:
+        return login_redirect(request)
+    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
+        return Response("invalid form token: reload the page", status_code=403)
+    acct = _pick_account(ws, account)
+    if acct is None:
+        return Response("no account", status_code=404)
+    try:
+        ws.code_styles.set_logo(acct.id, logo)
+    except ServiceError as exc:
+        return _list_page(request, ws, session, account, exc=exc)
+    return RedirectResponse(f"/dashboard/posters{_common(ws, session, acct)['account_query']}", 303)
+
+
+@router.post("/code-style")
+async def save_style(request: Request, ws: WS, account: str | None = None) -> Response:
+    form = await _posted(request)
+    return await anyio.to_thread.run_sync(_style, request, ws, account, form)
+
+
+def _style(request: Request, ws: Workspace, account: str | None, form: dict[str, str]) -> Response:
+    session = session_of(request, ws)
+    if session is None:
+        return login_redirect(request)
+    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
+        return Response("invalid form token: reload the page", status_code=403)
+    acct = _pick_account(ws, account)
+    if acct is None:
+        return Response("no account", status_code=404)
+    style: dict[str, Any] = {
+        "dark": form.get("dark", "#000000"),
+        "light": form.get("light", "#ffffff"),
+        "error": form.get("error", "m"),
+        "logo": form.get("logo") == "1",
+    }
+    for key in ("size", "border"):
+        raw = form.get(key, "").strip()
+        if raw:
+            style[key] = int(raw) if raw.isdigit() else raw
+    try:
+        ws.code_styles.set_style(acct.id, style, form.get("group") or None)
+    except ServiceError as exc:
+        return _list_page(request, ws, session, account, exc=exc)
+    return RedirectResponse(f"/dashboard/posters{_common(ws, session, acct)['account_query']}", 303)
