@@ -195,11 +195,12 @@ def render_command(
         return
     if channel is None:
         fail("name a channel (CHANNEL -o poster.png) or a zip (--group G --zip posters.zip)")
-    path = output_path or Path(f"poster-{channel}.{(image_format or 'png').lower()}")
-    fmt = _format_for(path, image_format)
     with open_workspace() as ws:
         acct = ws.account(account)
         found = ws.channels.find(acct.id, channel)
+        # Default file: poster-<channel id>.png (a channel's name may hold a slash).
+        path = output_path or Path(f"poster-{found.id}.{_format_for(Path(), image_format)}")
+        fmt = _format_for(path, image_format)
         poster = ws.posters.channel_poster(found.id, template, fmt)
     try:
         path.write_bytes(poster.content)
