@@ -349,7 +349,7 @@ class PosterService:
         chosen = _format(fmt)
         found = self.find_template(account_id, template)
         channels = self._channels.list_channels(
-            account_id, group=group, status=ChannelStatus.ACTIVE, limit=1_000_000
+            account_id, group=group, status=ChannelStatus.ACTIVE
         )
         if not channels:
             raise NotFoundError("no active channel matches", field="group")
