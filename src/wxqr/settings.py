@@ -265,6 +265,9 @@ class Settings:
     # qrcode/create call, 100,000 a day), and how long finished sessions are kept.
     scan_sessions_per_minute: int = 60  # scan-sessions:
     scan_session_retention_days: float = 30.0  # scan-sessions:
+    # posters: the font file of poster captions (None: the first CJK font of the search
+    # order in wxqr.render's FONT_SEARCH_ORDER, e.g. Debian's fonts-noto-cjk).
+    poster_font: str | None = None  # posters:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -334,4 +337,5 @@ class Settings:
             scan_session_retention_days=_float(  # scan-sessions:
                 env, "WXQR_SCAN_SESSION_RETENTION_DAYS", 30.0
             ),
+            poster_font=_optional(env, "WXQR_POSTER_FONT"),  # posters:
         )

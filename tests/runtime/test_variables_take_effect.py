@@ -303,6 +303,11 @@ CASES = [
         {"WXQR_SCAN_SESSION_RETENTION_DAYS": "2"},
         lambda rt: rt.workspace.scan_sessions.retention_days == 2.0,
     ),
+    Case(  # posters:
+        ("WXQR_POSTER_FONT",),
+        {"WXQR_POSTER_FONT": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"},
+        lambda rt: rt.workspace.posters.font_path().name == "NotoSansCJK-Bold.ttc",
+    ),
 ]
 
 

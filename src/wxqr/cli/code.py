@@ -185,3 +185,11 @@ def resume_command(
         f"issued {len(done.issued)}, released {len(done.released)} (refused by WeChat), "
         f"left pending {len(done.left)} (WeChat not reachable)"
     )
+
+
+# posters: styled codes (logos, saved styles), see wxqr.cli.code_style
+from wxqr.cli.code_style import logo_app, style_app, styled_command  # noqa: E402
+
+app.add_typer(logo_app, name="logo")
+app.add_typer(style_app, name="style")
+app.command("styled")(styled_command)

@@ -42,6 +42,7 @@ from wxqr.cli import db as _db_cli  # noqa: E402
 from wxqr.cli import demo as _demo_cli  # noqa: E402
 from wxqr.cli import doctor as _doctor_cli  # noqa: E402
 from wxqr.cli import emulator as _emulator_cli  # noqa: E402
+from wxqr.cli import poster as _poster_cli  # noqa: E402  # posters:
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
 from wxqr.cli import stats as _stats_cli  # noqa: E402
@@ -61,6 +62,7 @@ app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:
 app.add_typer(_session_cli.binding_app, name="binding")  # scan-sessions:
+app.add_typer(_poster_cli.app, name="poster")  # posters:
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -68,6 +68,10 @@ class ImageSpec:
     dark: str = "#000000"
     light: str = "#ffffff"
     size: int | None = None  # exact width in pixels instead of ``scale``
+    # posters: a logo (PNG/JPEG bytes, validated by wxqr.service.code_styles) and its width
+    # as a fraction of the symbol's; a logo makes the error level H.
+    logo: bytes | None = field(default=None, repr=False)
+    logo_ratio: float = 0.2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "format", ImageFormat(self.format))
@@ -111,6 +115,8 @@ class ImageSpec:
             dark=self.dark,
             light=self.light,
             size=self.size,
+            logo=self.logo,  # posters:
+            logo_ratio=self.logo_ratio,  # posters:
         )
 
 

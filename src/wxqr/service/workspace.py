@@ -32,9 +32,12 @@ from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
+from wxqr.service.code_styles import CodeStyles  # posters:
 from wxqr.service.codes import CodeService
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
+from wxqr.service.posters import PosterService  # posters:
+from wxqr.service.posters_access import ScopedCodeStyles, ScopedPosterService  # posters:
 from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
 from wxqr.service.stats import StatsService
 from wxqr.service.webhooks import WebhookService
@@ -63,6 +66,8 @@ class Workspace:
     # scan-sessions: the sessions service and the process's one watcher of waited sessions
     scan_sessions: ScanSessionService
     session_watcher: SessionWatcher
+    posters: PosterService  # posters: templates and posters of channels
+    code_styles: CodeStyles  # posters: logos and saved styles of codes
     # The scope this workspace is limited to (None: every account, read-write).
     access: AccountAccess | None = None
 
@@ -91,19 +96,18 @@ class Workspace:
             per_minute=settings.scan_sessions_per_minute,
             retention_days=settings.scan_session_retention_days,
         )
+        channels = ChannelService(engine, catalog=catalog, clock=clock)
+        codes = CodeService(
+            engine, clients.client, catalog=catalog, clock=clock, permanent_limit=permanent_limit
+        )
+        images = CodeImages(engine, clients.client, clock=clock)
         return cls(
             engine=engine,
             settings=settings,
             clients=clients,
-            channels=ChannelService(engine, catalog=catalog, clock=clock),
-            codes=CodeService(
-                engine,
-                clients.client,
-                catalog=catalog,
-                clock=clock,
-                permanent_limit=permanent_limit,
-            ),
-            images=CodeImages(engine, clients.client, clock=clock),
+            channels=channels,
+            codes=codes,
+            images=images,
             api_keys=ApiKeyService(engine, clock=clock),
             admin=AdminAuth(engine, clock=clock),
             login_throttle=login_throttle_for(settings, engine, clock=clock),
@@ -114,6 +118,10 @@ class Workspace:
             catalog=catalog,
             scan_sessions=scan_sessions,
             session_watcher=SessionWatcher(scan_sessions.snapshot),
+            code_styles=CodeStyles(engine, channels, codes, images, clock=clock),  # posters:
+            posters=PosterService(  # posters:
+                engine, channels, codes, font=settings.poster_font, clock=clock
+            ),
         )
 
     @property
@@ -127,12 +135,19 @@ class Workspace:
         if scope == FULL_ACCESS:
             return self
         access = AccountAccess(self.engine, scope)
+        channels = ScopedChannelService.over(self.channels, access)
+        codes = ScopedCodeService.over(self.codes, access)
+        images = ScopedCodeImages.over(self.images, access)
         return replace(
             self,
             access=access,
-            channels=ScopedChannelService.over(self.channels, access),
-            codes=ScopedCodeService.over(self.codes, access),
-            images=ScopedCodeImages.over(self.images, access),
+            channels=channels,
+            codes=codes,
+            posters=ScopedPosterService.over(self.posters, access, channels, codes),  # posters:
+            images=images,
+            code_styles=ScopedCodeStyles.over(  # posters:
+                self.code_styles, access, channels, codes, images
+            ),
             stats=ScopedStatsService.over(self.stats, access),
             webhooks=ScopedWebhookService.over(self.webhooks, access),
             scan_sessions=self.scan_sessions.scoped(access),

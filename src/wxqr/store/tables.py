@@ -388,3 +388,42 @@ bindings = Table(
     UniqueConstraint("account_id", "ref", "openid"),
     Index(None, "account_id", "openid"),
 )
+
+# posters: poster templates (issue 19 §3): the artwork (PNG/JPEG, validated and bounded)
+# and its layout (code box, captions) as JSON; names are unique per account.
+poster_templates = Table(
+    "poster_templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("artwork", LargeBinary, nullable=False),
+    Column("artwork_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("layout", JSON, nullable=False),
+    Column("created_at", BigInt, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+    UniqueConstraint("account_id", "name"),
+)
+
+# posters: logos of styled codes, one per account (channel_id 0) or per channel.
+code_logos = Table(
+    "code_logos",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel_id", Integer, primary_key=True),  # 0: the account's logo
+    Column("content", LargeBinary, nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("created_at", BigInt, nullable=False),
+)
+
+# posters: the default style of codes, per account (group_name "") or per group.
+code_styles = Table(
+    "code_styles",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_name", String(200), primary_key=True),  # "": the account default
+    Column("style", JSON, nullable=False),
+    Column("updated_at", BigInt, nullable=False),
+)

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CHECKS
 from schemathesis.generation import GenerationMode
 
+from tests.support.artwork import plain_image
 from tests.support.db_helpers import add_binding, use_up_session_quota
 from tests.support.stack import Stack
 from wxqr.service.scan_sessions import NewScanSession
@@ -60,6 +61,9 @@ def _seed(stack: Stack) -> dict[str, Any]:
     binding_id = add_binding(stack.ws.engine, stack.account.id, "member-1", "o-fuzz")
     quota = stack.ws.settings.scan_sessions_per_minute
     use_up_session_quota(stack.ws.engine, stack.account.id, quota, for_seconds=3600)
+    template = stack.ws.posters.add_template(  # posters:
+        stack.account.id, "Fuzz", plain_image((600, 800)), {"code": {"x": 0, "y": 0, "size": 400}}
+    )
     return {
         "session_id": session.id,
         "binding_id": binding_id,
@@ -68,6 +72,7 @@ def _seed(stack: Stack) -> dict[str, Any]:
         "appid": stack.account.appid,
         "webhook_id": endpoint.id,
         "delivery_id": delivery.id,
+        "template_id": template.id,  # posters:
     }
 
 

@@ -3,6 +3,7 @@ only reads, and every data route is checked (the route table must cover the API)
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.artwork import plain_image
 from tests.support.db_helpers import add_binding, age_session
 from tests.support.stack import APPID, Stack, running_stack, sqlite_copy
 from wxqr.cli.main import app
@@ -27,6 +29,10 @@ from wxqr.store.db import make_engine
 
 OTHER = "wxotheraccount0001"
 PROBLEM = "application/problem+json"
+# posters: a template's artwork (base64 PNG) and layout
+ART = base64.b64encode(plain_image((600, 800))).decode("ascii")
+LAYOUT = {"code": {"x": 100, "y": 100, "size": 400}}
+LOGO = base64.b64encode(plain_image((64, 64))).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,27 @@ ROUTES = [
     Route("GET", "/api/v1/scan-sessions/{session_id}/events"),
     Route("GET", "/api/v1/bindings", params={"account": "{appid}"}),
     Route("DELETE", "/api/v1/bindings/{binding_id}"),
+    # posters:
+    Route("GET", "/api/v1/poster-templates", params={"account": "{appid}"}),
+    Route(
+        "POST",
+        "/api/v1/poster-templates",
+        json={"account": "{appid}", "name": "Intruder {run}", "artwork": ART, "layout": LAYOUT},
+    ),
+    Route("GET", "/api/v1/poster-templates/{template_id}"),
+    Route("PATCH", "/api/v1/poster-templates/{template_id}", json={"layout": LAYOUT}),
+    Route("DELETE", "/api/v1/poster-templates/{template_id}"),
+    Route("GET", "/api/v1/poster-templates/{template_id}/preview"),
+    Route("POST", "/api/v1/poster-templates/{template_id}/preview", json={"layout": LAYOUT}),
+    Route("GET", "/api/v1/channels/{channel_id}/poster", params={"template": "Poster {run}"}),
+    Route("PUT", "/api/v1/accounts/{appid}/logo", json={"logo": LOGO}),
+    Route("DELETE", "/api/v1/accounts/{appid}/logo"),
+    Route("PUT", "/api/v1/channels/{channel_id}/logo", json={"logo": LOGO}),
+    Route("DELETE", "/api/v1/channels/{channel_id}/logo"),
+    Route("GET", "/api/v1/code-styles", params={"account": "{appid}"}),
+    Route("PUT", "/api/v1/code-styles", json={"account": "{appid}", "style": {"size": 400}}),
+    Route("DELETE", "/api/v1/code-styles", params={"account": "{appid}"}),
+    Route("GET", "/api/v1/channels/{channel_id}/styled-image"),
 ]
 # Routes that name no object of an account: the scope filters what they list.
 LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]
@@ -117,6 +144,7 @@ class World:
     session_id: int  # a (cancelled) scan session of account A
     binding_id: int  # a binding of account A
     run: str  # unique to the test: its channel is "Poster <run>"
+    template_id: int = 0  # posters: a poster template of account A, "Poster <run>"
 
     @property
     def name(self) -> str:
@@ -151,6 +179,7 @@ class World:
             "session_id": self.session_id,
             "binding_id": self.binding_id,
             "run": self.run,
+            "template_id": self.template_id,
         }
         path = route.template.format(**values)
         params = {k: str(v).format(**values) for k, v in (route.params or {}).items()}
@@ -208,6 +237,9 @@ def world(scope_stack: Stack) -> World:
     sessions.cancel(session.id)  # its SSE stream ends at once
     age_session(scope_stack.ws.engine, session.id, 120)
     binding_id = add_binding(scope_stack.ws.engine, scope_stack.account.id, f"user-{run}", "o-b")
+    template = scope_stack.ws.posters.add_template(  # posters:
+        scope_stack.account.id, f"Poster {run}", base64.b64decode(ART), LAYOUT
+    )
     return World(
         scope_stack,
         body["id"],
@@ -217,6 +249,7 @@ def world(scope_stack: Stack) -> World:
         session.id,
         binding_id,
         run,
+        template.id,
     )
 
 

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessions, stats
+from wxqr.web.api import code_styles as code_styles_api  # posters:
+from wxqr.web.api import posters as posters_api  # posters:
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
@@ -22,7 +24,11 @@ __all__ = ["IMPORT_PATHS", "PREFIX", "install", "router"]
 PREFIX = "/api/v1"
 
 #: The paths whose bodies may be as large as ``WXQR_IMPORT_MAX_BODY_BYTES`` (CSV imports).
-IMPORT_PATHS = (f"{PREFIX}/channels/bulk",)
+IMPORT_PATHS = (
+    f"{PREFIX}/channels/bulk",
+    f"{PREFIX}{posters_api.TEMPLATES_PATH}",  # posters: artwork uploads
+    "/dashboard/posters",  # posters: the dashboard's artwork upload form
+)
 
 router = APIRouter(prefix=PREFIX)
 router.include_router(docs_router)
@@ -38,6 +44,8 @@ for _module in (accounts, channels, codes, stats, events):
 _data.include_router(webhooks_api.router)
 _data.include_router(scan_sessions.router)  # scan-sessions:
 _data.include_router(scan_sessions.bindings_router)  # scan-sessions:
+_data.include_router(posters_api.router)  # posters:
+_data.include_router(code_styles_api.router)  # posters:
 router.include_router(_data)
 # scan-sessions: the browser's poll URLs (poll token, no API key; PUBLIC_PATH_PATTERN)
 router.include_router(

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from wxqr.web.dashboard._channel_edit import router as channel_edit_router
 from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
+from wxqr.web.dashboard._posters import router as posters_router  # posters:
 from wxqr.web.dashboard._settings import router as settings_router
 from wxqr.web.dashboard._static import router as static_router
 from wxqr.web.dashboard._webhooks import router as webhooks_router  # webhooks:
@@ -25,6 +26,7 @@ router.include_router(pages_router)
 router.include_router(channel_edit_router)
 router.include_router(settings_router)
 router.include_router(webhooks_router)  # webhooks:
+router.include_router(posters_router)  # posters:
 
 
 @router.get("/", include_in_schema=False)
