@@ -45,6 +45,7 @@ from wxqr.cli import emulator as _emulator_cli  # noqa: E402
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
 from wxqr.cli import stats as _stats_cli  # noqa: E402
+from wxqr.cli import user as _user_cli  # noqa: E402  # dashboard-team:
 from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
 app.add_typer(_db_cli.app, name="db")
@@ -61,6 +62,7 @@ app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:
 app.add_typer(_session_cli.binding_app, name="binding")  # scan-sessions:
+app.add_typer(_user_cli.app, name="user")  # dashboard-team:
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.codes import CodeService
+from wxqr.service.dashboard_users import DashboardUsers
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
@@ -63,6 +64,8 @@ class Workspace:
     # scan-sessions: the sessions service and the process's one watcher of waited sessions
     scan_sessions: ScanSessionService
     session_watcher: SessionWatcher
+    # dashboard-team: the dashboard's users and roles
+    dashboard_users: DashboardUsers
     # The scope this workspace is limited to (None: every account, read-write).
     access: AccountAccess | None = None
 
@@ -91,6 +94,7 @@ class Workspace:
             per_minute=settings.scan_sessions_per_minute,
             retention_days=settings.scan_session_retention_days,
         )
+        admin = AdminAuth(engine, clock=clock)
         return cls(
             engine=engine,
             settings=settings,
@@ -105,7 +109,7 @@ class Workspace:
             ),
             images=CodeImages(engine, clients.client, clock=clock),
             api_keys=ApiKeyService(engine, clock=clock),
-            admin=AdminAuth(engine, clock=clock),
+            admin=admin,
             login_throttle=login_throttle_for(settings, engine, clock=clock),
             login_gate=PasswordCheckGate(settings.login_concurrency),
             stats=StatsService(engine, clock=clock),
@@ -114,6 +118,7 @@ class Workspace:
             catalog=catalog,
             scan_sessions=scan_sessions,
             session_watcher=SessionWatcher(scan_sessions.snapshot),
+            dashboard_users=DashboardUsers(engine, admin, clock=clock),
         )
 
     @property

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -22,11 +21,9 @@ from wxqr.protocol import Article, ImageReply, NewsReply, Reply, TextReply
 from wxqr.service.channels import Channel, ChannelPatch
 from wxqr.service.errors import InvalidInputError, ServiceError
 from wxqr.service.replies import fill_template, reply_from_input
-from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._guard import EditorPost, Posted, Viewer, Visit, fields
 from wxqr.web.dashboard._pages import ChannelIdPath, _common
-from wxqr.web.dashboard._session import login_redirect, session_of
 from wxqr.web.dashboard._templates import page
 
 __all__ = ["router"]
@@ -107,34 +104,23 @@ def preview_of(reply: Reply | None, scene: str) -> dict[str, Any] | None:
 
 @router.get("/channels/{channel_id}/edit")
 def edit_channel_form(
-    request: Request, ws: WS, channel_id: ChannelIdPath, saved: bool = False
+    request: Request, visit: Viewer, channel_id: ChannelIdPath, saved: bool = False
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    form = form_of(ws.channels.get(channel_id))
+    """The edit page; a viewer sees it read-only (its history and preview)."""
+    form = form_of(visit.ws.channels.get(channel_id))
     return page(
         request,
         "channel_edit.html",
-        **_edit_context(ws, session, channel_id, form),
+        **_edit_context(visit, channel_id, form),
         notice=N_("Saved.") if saved else None,
     )
 
 
 @router.post("/channels/{channel_id}/edit")
-async def edit_channel(request: Request, ws: WS, channel_id: ChannelIdPath) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    return await anyio.to_thread.run_sync(_edit_channel, request, ws, channel_id, form)
-
-
-def _edit_channel(
-    request: Request, ws: Workspace, channel_id: int, form: dict[str, str]
+def edit_channel(
+    request: Request, visit: EditorPost, posted: Posted, channel_id: ChannelIdPath
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+    ws, form = visit.ws, fields(posted)
     action = form.get("action", "save")
     try:
         if action == "archive":
@@ -158,20 +144,19 @@ def _edit_channel(
             request,
             exc,
             template="channel_edit.html",
-            **_edit_context(ws, session, channel_id, form),
+            **_edit_context(visit, channel_id, form),
         )
     return RedirectResponse(f"/dashboard/channels/{channel_id}/edit?saved=1", status_code=303)
 
 
-def _edit_context(
-    ws: Workspace, session: str, channel_id: int, form: dict[str, str]
-) -> dict[str, Any]:
+def _edit_context(visit: Visit, channel_id: int, form: dict[str, str]) -> dict[str, Any]:
+    ws = visit.ws
     channel = ws.channels.get(channel_id)
     acct = ws.account_of_channel(channel_id)
     code = ws.codes.current_code(channel_id)
     now = ws.clock()
     return {
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         "channel": channel,
         "form": form,
         "preview": preview_of(channel.reply, code.scene if code else "1000"),
