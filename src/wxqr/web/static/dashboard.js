@@ -176,7 +176,19 @@
     });
   }
 
+  // Forms that cannot be undone (removing a user...) ask first: data-confirm="question".
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    confirmForms();
     drawChart();
     drawOverview();
     pollToday();
