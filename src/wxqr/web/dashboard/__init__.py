@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from wxqr.web.dashboard._channel_edit import router as channel_edit_router
 from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
+from wxqr.web.dashboard._scene_replies import router as scene_replies_router  # dashboard-team:
 from wxqr.web.dashboard._settings import router as settings_router
 from wxqr.web.dashboard._static import router as static_router
 from wxqr.web.dashboard._users import router as users_router  # dashboard-team:
@@ -28,6 +29,7 @@ router.include_router(channel_edit_router)
 router.include_router(settings_router)
 router.include_router(webhooks_router)  # webhooks:
 router.include_router(users_router)  # dashboard-team:
+router.include_router(scene_replies_router)  # dashboard-team:
 
 
 @router.get("/", include_in_schema=False)

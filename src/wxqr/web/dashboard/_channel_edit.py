@@ -37,19 +37,9 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
 
 
-def form_of(channel: Channel) -> dict[str, str]:
-    """The edit form's fields, filled from the channel."""
-    form = {
-        "name": channel.name,
-        "group": channel.group or "",
-        "tags": ", ".join(channel.tags),
-        "follower_tags": ", ".join(channel.follower_tags),
-        "payload": ""
-        if channel.payload is None
-        else json.dumps(channel.payload, ensure_ascii=False),
-        "reply_type": "none",
-    }
-    reply = channel.reply
+def form_of_reply(reply: Reply | None) -> dict[str, str]:
+    """The reply fields of a form, filled from ``reply``."""
+    form = {"reply_type": "none"}
     if isinstance(reply, TextReply):
         form.update(reply_type="text", reply_text=reply.content)
     elif isinstance(reply, ImageReply):
@@ -66,7 +56,22 @@ def form_of(channel: Channel) -> dict[str, str]:
     return form
 
 
-def _reply_of(form: dict[str, str]) -> Reply | None:
+def form_of(channel: Channel) -> dict[str, str]:
+    """The edit form's fields, filled from the channel."""
+    return {
+        "name": channel.name,
+        "group": channel.group or "",
+        "tags": ", ".join(channel.tags),
+        "follower_tags": ", ".join(channel.follower_tags),
+        "payload": ""
+        if channel.payload is None
+        else json.dumps(channel.payload, ensure_ascii=False),
+        **form_of_reply(channel.reply),
+    }
+
+
+def reply_of(form: dict[str, str]) -> Reply | None:
+    """The reply the form's reply fields describe (``None``: no reply)."""
     kind = form.get("reply_type", "none")
     if kind == "none":
         return None
@@ -136,7 +141,7 @@ def edit_channel(
                     tags=_split(form.get("tags", "")),
                     follower_tags=_split(form.get("follower_tags", "")),
                     payload=_payload_of(form.get("payload", "")),
-                    reply=_reply_of(form),
+                    reply=reply_of(form),
                 ),
             )
     except ServiceError as exc:
@@ -162,5 +167,6 @@ def _edit_context(visit: Visit, channel_id: int, form: dict[str, str]) -> dict[s
         "preview": preview_of(channel.reply, code.scene if code else "1000"),
         "preview_scene": code.scene if code else "1000",
         "history": [(c, c.status(now).value) for c in ws.codes.codes_of(channel_id)],
+        "scene_replies": ws.channels.scene_replies(channel_id),
         "timezone": acct.timezone,
     }
