@@ -11,8 +11,10 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
 from wxqr.web.dashboard._channel_edit import router as channel_edit_router
+from wxqr.web.dashboard._import import router as import_router  # dashboard-team:
 from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
+from wxqr.web.dashboard._scans import router as scans_router  # dashboard-team:
 from wxqr.web.dashboard._scene_replies import router as scene_replies_router  # dashboard-team:
 from wxqr.web.dashboard._settings import router as settings_router
 from wxqr.web.dashboard._static import router as static_router
@@ -30,6 +32,8 @@ router.include_router(settings_router)
 router.include_router(webhooks_router)  # webhooks:
 router.include_router(users_router)  # dashboard-team:
 router.include_router(scene_replies_router)  # dashboard-team:
+router.include_router(import_router)  # dashboard-team:
+router.include_router(scans_router)  # dashboard-team:
 
 
 @router.get("/", include_in_schema=False)
