@@ -7,6 +7,7 @@ violation) and for sideways scrolling on the phone."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_the_team_at_work(stack: Stack, lang: str) -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
 
-            def log_in(name: str) -> object:
+            def log_in(name: str) -> Any:
                 context = browser.new_context(
                     viewport=DESKTOP,
                     locale=lang.replace("_", "-"),
@@ -59,64 +60,59 @@ def test_the_team_at_work(stack: Stack, lang: str) -> None:
                 return page
 
             # The editor imports two channels and sees a report per row.
-            editor: object = log_in("editor")
-            page = editor
-            page.goto(stack.base_url + "/dashboard/import")  # type: ignore[attr-defined]
+            page = log_in("editor")
+            page.goto(stack.base_url + "/dashboard/import")
             check_page(page, f"{lang}-import", problems)
-            page.set_input_files("#import-file", str(csv_file))  # type: ignore[attr-defined]
-            page.click("#import")  # type: ignore[attr-defined]
-            page.wait_for_selector("#import-report")  # type: ignore[attr-defined]
-            report = page.inner_text("#import-report")  # type: ignore[attr-defined]
+            page.set_input_files("#import-file", str(csv_file))
+            page.click("#import")
+            page.wait_for_selector("#import-report")
+            report = page.inner_text("#import-report")
             assert report.count(words["created"]) == 2
             check_page(page, f"{lang}-import-report", problems)
 
             # The feed: a scan shows up without a reload.
-            page.goto(stack.base_url + "/dashboard/scans")  # type: ignore[attr-defined]
+            page.goto(stack.base_url + "/dashboard/scans")
             shop = stack.ws.channels.find(stack.account.id, "门店 A Shop")
             code = stack.ws.codes.current_code(shop.id)
             assert code is not None
             assert code.ticket is not None
             stack.emulator.scan(openids(1)[0], ticket=code.ticket)
-            page.wait_for_selector(  # type: ignore[attr-defined]
-                "#scan-feed tbody tr[data-id]", timeout=15_000
-            )
-            assert "门店 A Shop" in page.inner_text("#scan-feed")  # type: ignore[attr-defined]
+            page.wait_for_selector("#scan-feed tbody tr[data-id]", timeout=15_000)
+            assert "门店 A Shop" in page.inner_text("#scan-feed")
             check_page(page, f"{lang}-scans", problems)
 
             # The viewer: no button that changes anything; a forged form gets 403.
-            viewer: object = log_in("viewer")
-            page = viewer
-            page.goto(f"{stack.base_url}/dashboard/channels/{shop.id}")  # type: ignore[attr-defined]
-            assert page.locator("#issue").count() == 0  # type: ignore[attr-defined]
-            page.click("#edit")  # type: ignore[attr-defined]
-            page.wait_for_selector("#read-only")  # type: ignore[attr-defined]
-            assert page.locator("#save").count() == 0  # type: ignore[attr-defined]
-            assert page.locator("#archive").count() == 0  # type: ignore[attr-defined]
+            page = log_in("viewer")
+            page.goto(f"{stack.base_url}/dashboard/channels/{shop.id}")
+            assert page.locator("#issue").count() == 0
+            page.click("#edit")
+            page.wait_for_selector("#read-only")
+            assert page.locator("#save").count() == 0
+            assert page.locator("#archive").count() == 0
             check_page(page, f"{lang}-viewer-channel-edit", problems)
-            html = page.content()  # type: ignore[attr-defined]
+            html = page.content()
             csrf = re.search(r'name="csrf" value="([^"]+)"', html)
             assert csrf is not None
-            forged = page.request.post(  # type: ignore[attr-defined]
+            forged = page.request.post(
                 f"{stack.base_url}/dashboard/channels/{shop.id}/edit",
                 form={"csrf": csrf[1], "action": "archive"},
             )
             assert forged.status == 403
-            refused = page.goto(stack.base_url + "/dashboard/settings")  # type: ignore[attr-defined]
+            refused = page.goto(stack.base_url + "/dashboard/settings")
             assert refused.status == 403
-            assert words["forbidden"] in page.inner_text("main")  # type: ignore[attr-defined]
+            assert words["forbidden"] in page.inner_text("main")
             check_page(page, f"{lang}-forbidden", problems)
             assert not stack.ws.channels.get(shop.id).archived
 
             # The admin adds a user on the users page.
-            boss: object = log_in("boss")
-            page = boss
-            page.goto(stack.base_url + "/dashboard/users")  # type: ignore[attr-defined]
-            page.fill("#new-user-name", f"new-{lang}")  # type: ignore[attr-defined]
-            page.fill("#new-user-password", PASSWORD)  # type: ignore[attr-defined]
-            page.select_option("#new-user-role", "editor")  # type: ignore[attr-defined]
-            page.click("#add-user")  # type: ignore[attr-defined]
-            page.wait_for_selector(f"[data-user='new-{lang.lower()}']")  # type: ignore[attr-defined]
-            assert words["added"] in page.inner_text(".notice")  # type: ignore[attr-defined]
+            page = log_in("boss")
+            page.goto(stack.base_url + "/dashboard/users")
+            page.fill("#new-user-name", f"new-{lang}")
+            page.fill("#new-user-password", PASSWORD)
+            page.select_option("#new-user-role", "editor")
+            page.click("#add-user")
+            page.wait_for_selector(f"[data-user='new-{lang.lower()}']")
+            assert words["added"] in page.inner_text(".notice")
             check_page(page, f"{lang}-users", problems)
             assert team.get(f"new-{lang}").role is Role.EDITOR
         finally:
