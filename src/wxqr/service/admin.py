@@ -36,6 +36,7 @@ from wxqr.service.secrets_box import secret_box
 from wxqr.store.tables import dashboard_sessions, dashboard_users, settings
 
 __all__ = [
+    "ADMIN_NAME",
     "MAX_TOKEN_LENGTH",
     "MIN_PASSWORD_LENGTH",
     "SESSION_SECONDS",
@@ -50,7 +51,6 @@ ADMIN_NAME = "admin"
 SESSION_SECONDS = 12 * 3600
 # Session tokens are token_urlsafe(32): 43 characters. Longer cookies are not looked up.
 MAX_TOKEN_LENGTH = 128
-_MAX_TOKEN_LENGTH = MAX_TOKEN_LENGTH
 
 
 def token_hash(token: str) -> str:
@@ -192,7 +192,7 @@ class AdminAuth:
 
     def session_valid(self, token: str | None) -> bool:
         """Whether ``token`` is a session that is neither expired nor revoked."""
-        if not token or len(token) > _MAX_TOKEN_LENGTH:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return False
         digest = self._token_hash(token)
         with self._engine.connect() as conn:
@@ -209,7 +209,7 @@ class AdminAuth:
     def logout(self, token: str) -> bool:
         """Revoke the session ``token`` (its cookie stops working at once); False if it
         was not a live session."""
-        if not token or len(token) > _MAX_TOKEN_LENGTH:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return False
         with self._engine.begin() as conn:
             done = conn.execute(

@@ -33,14 +33,13 @@ from sqlalchemy.exc import IntegrityError
 
 from wxqr.service.access import AccessScope
 from wxqr.service.accounts import get_account
-from wxqr.service.admin import MAX_TOKEN_LENGTH, AdminAuth, token_hash
+from wxqr.service.admin import ADMIN_NAME, MAX_TOKEN_LENGTH, AdminAuth, token_hash
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError
 from wxqr.service.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from wxqr.store.tables import dashboard_sessions, dashboard_users
 
 __all__ = ["ADMIN_NAME", "DashboardUser", "DashboardUsers", "Role", "normal_name"]
 
-ADMIN_NAME = "admin"
 _NAME = re.compile(r"^[\w.@+-]{1,64}$")
 _LANGUAGE = re.compile(r"^[A-Za-z_]{2,16}$")
 
@@ -317,7 +316,3 @@ class DashboardUsers:
                 .values(last_login_at=int(self._clock()))
             )
         return self.get(name), token
-
-    def has_users(self) -> bool:
-        with self._engine.connect() as conn:
-            return conn.execute(select(dashboard_users.c.id).limit(1)).first() is not None
