@@ -63,7 +63,8 @@ def login_key(name: str, client: str) -> str:
     so one person's typos do not lock out the rest of an office behind one NAT address,
     and a guesser of one name is stopped whatever other names they try. Hashed: a fixed
     64 characters for the store and Redis, and no user name in either."""
-    joined = f"{name.strip().casefold()}\x00{client}"
+    folded = name.strip().casefold()
+    joined = f"{len(folded)}:{folded}\x00{client}"  # the length: no two pairs join alike
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
