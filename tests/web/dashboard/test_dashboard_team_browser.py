@@ -81,6 +81,18 @@ def test_the_team_at_work(stack: Stack, lang: str) -> None:
             assert "门店 A Shop" in page.inner_text("#scan-feed")
             check_page(page, f"{lang}-scans", problems)
 
+            # A reply of its own for the shop's scene, with its preview.
+            page.goto(  # the page of the scene's reply, from the channel's edit page
+                f"{stack.base_url}/dashboard/channels/{shop.id}/edit"
+            )
+            page.click(f"[data-scene='{code.scene}']")
+            page.select_option("#reply-type", "text")
+            page.fill("#reply-text", "门店 A 欢迎你 {scene}")
+            page.click("#save-scene-reply")
+            page.wait_for_selector(".notice")
+            assert f"门店 A 欢迎你 {code.scene}" in page.inner_text("#scene-reply-preview")
+            check_page(page, f"{lang}-scene-reply", problems)
+
             # The viewer: no button that changes anything; a forged form gets 403.
             page = log_in("viewer")
             page.goto(f"{stack.base_url}/dashboard/channels/{shop.id}")
