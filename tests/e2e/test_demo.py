@@ -27,6 +27,7 @@ def test_demo_runs_end_to_end() -> None:
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     assert info["password"] == "demo-password"
+    assert info["user"] == "admin"  # the dashboard user it made
     assert info["dashboard"].endswith("/dashboard/")
     assert info["channels"] == 6
     assert info["scans"] == 60

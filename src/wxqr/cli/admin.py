@@ -1,4 +1,9 @@
-"""``wxqr admin``: the dashboard's admin login."""
+"""``wxqr admin``: the password of the dashboard's user ``admin``.
+
+Kept from the days of one admin password: ``wxqr admin set-password`` is
+``wxqr user set-password admin`` that also makes the user (as an admin) if missing.
+The team is managed with ``wxqr user`` (:mod:`wxqr.cli.user`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 import typer
 
 from wxqr.cli._ws import console, fail, open_workspace
-from wxqr.service.admin import MIN_PASSWORD_LENGTH
+from wxqr.service.passwords import MIN_PASSWORD_LENGTH
 
 __all__ = ["app"]
 
@@ -20,7 +25,8 @@ def set_password_command(
         False, "--password-stdin", help="Read the password from standard input (scripts)."
     ),
 ) -> None:
-    """Set the dashboard's admin password (stored as an scrypt hash; logs sessions out)."""
+    """Set the password of the dashboard user ``admin`` (made if missing; logs its
+    sessions out). The team: ``wxqr user``."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -129,6 +129,7 @@ def demo(
                     emit_json(
                         {
                             "dashboard": dashboard,
+                            "user": "admin",
                             "password": admin_password,
                             "api_key": api_key,
                             "api_docs": f"{base}/api/v1/docs",
@@ -145,7 +146,7 @@ def demo(
                     console.print(
                         Panel.fit(
                             f"Dashboard: [bold]{dashboard}[/]\n"
-                            f"Password:  [bold]{admin_password}[/]\n"
+                            f"User:      [bold]admin[/]   Password: [bold]{admin_password}[/]\n"
                             f"API docs:  {base}/api/v1/docs   API key: {api_key}\n"
                             f"Emulator:  {emu.base_url}\n"
                             + (f"Login page (scan sessions): {login_page}\n" if login_page else "")

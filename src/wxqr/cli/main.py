@@ -46,6 +46,7 @@ from wxqr.cli import poster as _poster_cli  # noqa: E402  # posters:
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
 from wxqr.cli import stats as _stats_cli  # noqa: E402
+from wxqr.cli import user as _user_cli  # noqa: E402  # dashboard-team:
 from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
 app.add_typer(_db_cli.app, name="db")
@@ -63,6 +64,7 @@ app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:
 app.add_typer(_session_cli.binding_app, name="binding")  # scan-sessions:
 app.add_typer(_poster_cli.app, name="poster")  # posters:
+app.add_typer(_user_cli.app, name="user")  # dashboard-team:
 
 
 def main() -> None:

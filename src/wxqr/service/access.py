@@ -25,8 +25,16 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from wxqr.protocol import Reply
 from wxqr.service.accounts import Account, UnknownAccount, list_accounts, resolve_account
-from wxqr.service.channels import Channel, ChannelPatch, ChannelService, ChannelStatus, NewChannel
+from wxqr.service.channels import (
+    Channel,
+    ChannelPatch,
+    ChannelService,
+    ChannelStatus,
+    NewChannel,
+    SceneReply,
+)
 from wxqr.service.code_images import CodeImage, CodeImages, ImageSpec
 from wxqr.service.codes import Code, CodeService, CodeSpec, PermanentUsage, ResumedReservations
 from wxqr.service.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -201,6 +209,15 @@ class ScopedChannelService(ChannelService):
         self._mine(channel_id)
         self._access.require_write()
         return super().archive(channel_id)
+
+    def scene_replies(self, channel_id: int) -> list[SceneReply]:
+        self._mine(channel_id)
+        return super().scene_replies(channel_id)
+
+    def set_scene_reply(self, channel_id: int, scene: str, reply: Reply | None) -> SceneReply:
+        self._mine(channel_id)
+        self._access.require_write()
+        return super().set_scene_reply(channel_id, scene, reply)
 
     def restore(self, channel_id: int) -> Channel:
         self._mine(channel_id)

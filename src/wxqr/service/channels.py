@@ -34,6 +34,7 @@ __all__ = [
     "ChannelStatus",
     "JSONValue",
     "NewChannel",
+    "SceneReply",
     "Unset",
     "validate_name",
 ]
@@ -175,6 +176,16 @@ def _channel(row: RowMapping) -> Channel:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SceneReply:
+    """One scene (code) of a channel and its own reply (``None``: the channel's applies)."""
+
+    scene: str
+    kind: str  # the code's kind: permanent | temporary
+    reply: Reply | None
+    created_at: int
 
 
 class ChannelService:
@@ -327,6 +338,41 @@ class ChannelService:
             changed = self._get(conn, channel_id)
         self._catalog.bump()  # the webhook caches replies and follower tags per scene
         return changed
+
+    # dashboard-team: per-scene replies (scenes.reply overrides the channel's reply)
+    def scene_replies(self, channel_id: int) -> list[SceneReply]:
+        """The channel's scenes, oldest first, each with its own reply if it has one."""
+        query = (
+            select(scenes.c.scene, scenes.c.qr_kind, scenes.c.reply, scenes.c.created_at)
+            .where(scenes.c.channel_id == channel_id)
+            .order_by(scenes.c.created_at, scenes.c.id)
+        )
+        with self._engine.connect() as conn:
+            self._get(conn, channel_id)
+            rows = conn.execute(query).all()
+        return [
+            SceneReply(
+                scene=str(r.scene),
+                kind=str(r.qr_kind),
+                reply=None if r.reply is None else parse_reply_spec(r.reply),
+                created_at=int(r.created_at),
+            )
+            for r in rows
+        ]
+
+    def set_scene_reply(self, channel_id: int, scene: str, reply: Reply | None) -> SceneReply:
+        """Give one scene of the channel its own reply (``None``: the channel's again)."""
+        with self._engine.begin() as conn:
+            self._get(conn, channel_id)
+            done = conn.execute(
+                update(scenes)
+                .where(scenes.c.channel_id == channel_id, scenes.c.scene == scene)
+                .values(reply=None if reply is None else reply_spec(reply))
+            )
+            if not done.rowcount:
+                raise NotFoundError(f"channel {channel_id} has no scene {scene!r}", field="scene")
+        self._catalog.bump()  # the webhook caches replies per scene
+        return next(r for r in self.scene_replies(channel_id) if r.scene == scene)
 
     def archive(self, channel_id: int) -> Channel:
         """Archive the channel: its codes keep working and counting, it leaves the lists."""

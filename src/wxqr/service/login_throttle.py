@@ -1,6 +1,10 @@
-"""Dashboard login attempts: counted per client and shared by every serving process, and a
-cap on how many password checks run at once, so a password cannot be guessed at speed
-and a flood of guesses cannot starve the webhook.
+"""Dashboard login attempts: counted per (user name, client) and shared by every serving
+process, and a cap on how many password checks run at once, so a password cannot be
+guessed at speed and a flood of guesses cannot starve the webhook.
+
+The dashboard counts under :func:`login_key` (the name and the client address together):
+a colleague behind the same NAT address still logs in while one person's typos lock
+their own name out, and the same name from another address still logs in.
 
 A client (the address the request came from; ``X-Forwarded-For`` counts only from the
 proxies of ``WXQR_TRUSTED_PROXIES``, see docs/security.md) may make ``max_failures``
@@ -22,6 +26,7 @@ running at once in a process; a login beyond the cap is answered 503 at once.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict, deque
@@ -45,11 +50,22 @@ __all__ = [
     "PasswordCheckGate",
     "RedisLoginThrottle",
     "StoreLoginThrottle",
+    "login_key",
     "login_throttle_for",
 ]
 
 # Client addresses are at most 45 characters (IPv6 with an IPv4 tail); longer is cut.
 _CLIENT_LENGTH = 64
+
+
+def login_key(name: str, client: str) -> str:
+    """The key failed logins are counted under: the user name *and* the client together,
+    so one person's typos do not lock out the rest of an office behind one NAT address,
+    and a guesser of one name is stopped whatever other names they try. Hashed: a fixed
+    64 characters for the store and Redis, and no user name in either."""
+    folded = name.strip().casefold()
+    joined = f"{len(folded)}:{folded}\x00{client}"  # the length: no two pairs join alike
+    return hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _check_limits(max_failures: int, window_seconds: float) -> None:

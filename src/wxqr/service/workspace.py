@@ -34,6 +34,7 @@ from wxqr.service.channels import ChannelService
 from wxqr.service.code_images import CodeImages
 from wxqr.service.code_styles import CodeStyles  # posters:
 from wxqr.service.codes import CodeService
+from wxqr.service.dashboard_users import DashboardUsers
 from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.posters import PosterService  # posters:
@@ -68,6 +69,8 @@ class Workspace:
     session_watcher: SessionWatcher
     posters: PosterService  # posters: templates and posters of channels
     code_styles: CodeStyles  # posters: logos and saved styles of codes
+    # dashboard-team: the dashboard's users and roles
+    dashboard_users: DashboardUsers
     # The scope this workspace is limited to (None: every account, read-write).
     access: AccountAccess | None = None
 
@@ -101,6 +104,7 @@ class Workspace:
             engine, clients.client, catalog=catalog, clock=clock, permanent_limit=permanent_limit
         )
         images = CodeImages(engine, clients.client, clock=clock)
+        admin = AdminAuth(engine, clock=clock)
         return cls(
             engine=engine,
             settings=settings,
@@ -109,7 +113,7 @@ class Workspace:
             codes=codes,
             images=images,
             api_keys=ApiKeyService(engine, clock=clock),
-            admin=AdminAuth(engine, clock=clock),
+            admin=admin,
             login_throttle=login_throttle_for(settings, engine, clock=clock),
             login_gate=PasswordCheckGate(settings.login_concurrency),
             stats=StatsService(engine, clock=clock),
@@ -122,6 +126,7 @@ class Workspace:
             posters=PosterService(  # posters:
                 engine, channels, codes, font=settings.poster_font, clock=clock
             ),
+            dashboard_users=DashboardUsers(engine, admin, clock=clock),
         )
 
     @property

@@ -427,3 +427,20 @@ code_styles = Table(
     Column("style", JSON, nullable=False),
     Column("updated_at", BigInt, nullable=False),
 )
+
+# Dashboard users (issue 18): a team with roles instead of one admin password. The role
+# is admin | editor | viewer; ``account_appids`` the accounts the user may see (a JSON
+# list; NULL = every account, always so for admins); the password an scrypt hash
+# (wxqr.service.passwords). Sessions point here through dashboard_sessions.user_id.
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("account_appids", JSON, nullable=True),
+    Column("language", String(16), nullable=True),
+    Column("created_at", BigInt, nullable=False),
+    Column("last_login_at", BigInt, nullable=True),
+)

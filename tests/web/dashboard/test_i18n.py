@@ -44,7 +44,7 @@ def _catalog(locale: str) -> dict[str, tuple[str, bool]]:
 def test_every_string_of_the_templates_is_in_the_chinese_catalog_translated() -> None:
     extracted = _extracted()
     assert "Log in" in extracted  # a template string: the extraction reads the templates
-    assert "That password is not right." in extracted  # and the Python's N_() messages
+    assert "That user name or password is not right." in extracted  # and the Python's N_() messages
     catalog = _catalog("zh_CN")
     missing = sorted(extracted - catalog.keys())
     assert not missing, f"not in the zh_CN catalog (run tools/update_catalogs.py): {missing}"
@@ -133,7 +133,7 @@ def test_pages_in_chinese_by_accept_language_and_by_the_switch(
         zh = {"Accept-Language": "zh-CN,zh;q=0.9"}
         login_page = client.get("/dashboard/login", headers=zh)
         assert '<html lang="zh-CN">' in login_page.text
-        assert "管理员密码" in login_page.text
+        assert "用户名" in login_page.text
         assert login_page.headers["content-language"] == "zh-CN"
         wrong = client.post("/dashboard/login", data={"password": "guess"}, headers=zh)
         assert wrong.status_code == 401

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -22,11 +21,9 @@ from wxqr.protocol import Article, ImageReply, NewsReply, Reply, TextReply
 from wxqr.service.channels import Channel, ChannelPatch
 from wxqr.service.errors import InvalidInputError, ServiceError
 from wxqr.service.replies import fill_template, reply_from_input
-from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._guard import EditorPost, Posted, Viewer, Visit, fields
 from wxqr.web.dashboard._pages import ChannelIdPath, _common
-from wxqr.web.dashboard._session import login_redirect, session_of
 from wxqr.web.dashboard._templates import page
 
 __all__ = ["router"]
@@ -40,19 +37,9 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
 
 
-def form_of(channel: Channel) -> dict[str, str]:
-    """The edit form's fields, filled from the channel."""
-    form = {
-        "name": channel.name,
-        "group": channel.group or "",
-        "tags": ", ".join(channel.tags),
-        "follower_tags": ", ".join(channel.follower_tags),
-        "payload": ""
-        if channel.payload is None
-        else json.dumps(channel.payload, ensure_ascii=False),
-        "reply_type": "none",
-    }
-    reply = channel.reply
+def form_of_reply(reply: Reply | None) -> dict[str, str]:
+    """The reply fields of a form, filled from ``reply``."""
+    form = {"reply_type": "none"}
     if isinstance(reply, TextReply):
         form.update(reply_type="text", reply_text=reply.content)
     elif isinstance(reply, ImageReply):
@@ -69,7 +56,22 @@ def form_of(channel: Channel) -> dict[str, str]:
     return form
 
 
-def _reply_of(form: dict[str, str]) -> Reply | None:
+def form_of(channel: Channel) -> dict[str, str]:
+    """The edit form's fields, filled from the channel."""
+    return {
+        "name": channel.name,
+        "group": channel.group or "",
+        "tags": ", ".join(channel.tags),
+        "follower_tags": ", ".join(channel.follower_tags),
+        "payload": ""
+        if channel.payload is None
+        else json.dumps(channel.payload, ensure_ascii=False),
+        **form_of_reply(channel.reply),
+    }
+
+
+def reply_of(form: dict[str, str]) -> Reply | None:
+    """The reply the form's reply fields describe (``None``: no reply)."""
     kind = form.get("reply_type", "none")
     if kind == "none":
         return None
@@ -107,34 +109,23 @@ def preview_of(reply: Reply | None, scene: str) -> dict[str, Any] | None:
 
 @router.get("/channels/{channel_id}/edit")
 def edit_channel_form(
-    request: Request, ws: WS, channel_id: ChannelIdPath, saved: bool = False
+    request: Request, visit: Viewer, channel_id: ChannelIdPath, saved: bool = False
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    form = form_of(ws.channels.get(channel_id))
+    """The edit page; a viewer sees it read-only (its history and preview)."""
+    form = form_of(visit.ws.channels.get(channel_id))
     return page(
         request,
         "channel_edit.html",
-        **_edit_context(ws, session, channel_id, form),
+        **_edit_context(visit, channel_id, form),
         notice=N_("Saved.") if saved else None,
     )
 
 
 @router.post("/channels/{channel_id}/edit")
-async def edit_channel(request: Request, ws: WS, channel_id: ChannelIdPath) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    return await anyio.to_thread.run_sync(_edit_channel, request, ws, channel_id, form)
-
-
-def _edit_channel(
-    request: Request, ws: Workspace, channel_id: int, form: dict[str, str]
+def edit_channel(
+    request: Request, visit: EditorPost, posted: Posted, channel_id: ChannelIdPath
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+    ws, form = visit.ws, fields(posted)
     action = form.get("action", "save")
     try:
         if action == "archive":
@@ -150,7 +141,7 @@ def _edit_channel(
                     tags=_split(form.get("tags", "")),
                     follower_tags=_split(form.get("follower_tags", "")),
                     payload=_payload_of(form.get("payload", "")),
-                    reply=_reply_of(form),
+                    reply=reply_of(form),
                 ),
             )
     except ServiceError as exc:
@@ -158,24 +149,24 @@ def _edit_channel(
             request,
             exc,
             template="channel_edit.html",
-            **_edit_context(ws, session, channel_id, form),
+            **_edit_context(visit, channel_id, form),
         )
     return RedirectResponse(f"/dashboard/channels/{channel_id}/edit?saved=1", status_code=303)
 
 
-def _edit_context(
-    ws: Workspace, session: str, channel_id: int, form: dict[str, str]
-) -> dict[str, Any]:
+def _edit_context(visit: Visit, channel_id: int, form: dict[str, str]) -> dict[str, Any]:
+    ws = visit.ws
     channel = ws.channels.get(channel_id)
     acct = ws.account_of_channel(channel_id)
     code = ws.codes.current_code(channel_id)
     now = ws.clock()
     return {
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         "channel": channel,
         "form": form,
         "preview": preview_of(channel.reply, code.scene if code else "1000"),
         "preview_scene": code.scene if code else "1000",
         "history": [(c, c.status(now).value) for c in ws.codes.codes_of(channel_id)],
+        "scene_replies": ws.channels.scene_replies(channel_id),
         "timezone": acct.timezone,
     }

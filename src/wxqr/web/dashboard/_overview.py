@@ -25,10 +25,9 @@ from wxqr.service.overview import (
     build_overview,
 )
 from wxqr.service.stats import METRIC_NAMES
-from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._guard import Viewer, ViewerFile
 from wxqr.web.dashboard._pages import _common, _pick_account
-from wxqr.web.dashboard._session import login_redirect, session_of
 from wxqr.web.dashboard._templates import language_of, page
 from wxqr.web.dashboard._views import METRIC_LABELS
 
@@ -71,7 +70,7 @@ def _charts_json(view: Overview, lang: Language) -> str:
 @router.get("/")
 def overview(
     request: Request,
-    ws: WS,
+    visit: Viewer,
     account: str | None = None,
     range: Annotated[str, Query(max_length=20)] = RangePreset.LAST_7_DAYS.value,
     date_from: Annotated[date | None, Query(alias="from")] = None,
@@ -80,15 +79,13 @@ def overview(
     top: Annotated[int, Query(ge=1, le=MAX_TOP)] = 10,
     compare: Annotated[str, Query(max_length=20)] = "previous_period",
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
+    ws = visit.ws
     acct = _pick_account(ws, account)
     if acct is None:
         return page(
             request,
             "base.html",
-            **_common(ws, session, None),
+            **_common(visit, None),
             error=N_(
                 "No account is configured yet: add one with %(command)s.",
                 command="wxqr account add",
@@ -106,12 +103,12 @@ def overview(
             compare=compare,
         )
     except ServiceError as exc:
-        return error_page(request, exc, **_common(ws, session, acct))
+        return error_page(request, exc, **_common(visit, acct))
     lang = language_of(request)
     return page(
         request,
         "overview.html",
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         view=view,
         presets=[(p.value, PRESET_LABELS[p].render(lang)) for p in RangePreset],
         metrics=[(name, METRIC_LABELS[name].render(lang)) for name in METRIC_NAMES],
@@ -124,10 +121,9 @@ def overview(
 
 
 @router.get("/today.json")
-def today_figures(request: Request, ws: WS, account: str | None = None) -> Response:
+def today_figures(request: Request, visit: ViewerFile, account: str | None = None) -> Response:
     """Today's KPI figures, polled by the overview to refresh its cards without a reload."""
-    if session_of(request, ws) is None:
-        return JSONResponse({"detail": "log in"}, status_code=401)
+    ws = visit.ws
     acct = _pick_account(ws, account)
     if acct is None:
         return JSONResponse({"detail": "no account"}, status_code=404)

@@ -25,6 +25,7 @@ from wxqr.service.channels import NewChannel
 from wxqr.service.code_images import ImageFormat, ImageSpec
 from wxqr.service.code_spec import parse_code_spec
 from wxqr.service.errors import NotFoundError, ServiceError
+from wxqr.service.login_throttle import login_key
 from wxqr.service.replies import reply_from_input
 from wxqr.service.stats import Granularity
 from wxqr.service.stats.export import export_file
@@ -32,9 +33,19 @@ from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.api._params import INT32_MAX
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._guard import (
+    Editor,
+    EditorPost,
+    Posted,
+    Viewer,
+    ViewerFile,
+    Visit,
+    common,
+    fields,
+)
 from wxqr.web.dashboard._session import (
+    COOKIE,
     clear_session,
-    login_redirect,
     session_of,
     set_session,
 )
@@ -63,15 +74,8 @@ def _pick_account(ws: Workspace, appid: str | None) -> Account | None:
         return None
 
 
-def _common(ws: Workspace, session: str, account: Account | None) -> dict[str, Any]:
-    many = len(ws.accounts()) > 1
-    return {
-        "logged_in": True,
-        "csrf": ws.admin.csrf_token(session),
-        "accounts": ws.accounts(),
-        "account": account,
-        "account_query": f"?account={quote(account.appid)}" if account and many else "",
-    }
+def _common(visit: Visit, account: Account | None) -> dict[str, Any]:
+    return common(visit, account)
 
 
 # -- login ---------------------------------------------------------------------------------
@@ -85,9 +89,15 @@ def login_form(request: Request, ws: WS, next: str = "/dashboard/") -> Response:
     )
 
 
+# A login without a user name is the user "admin" (one-admin installs keep working).
+DEFAULT_USER = "admin"
+_MAX_NAME = 200
+
+
 @router.post("/login")
 async def login(request: Request, ws: WS) -> Response:
     form = await request.form()
+    name = str(form.get("name", "")).strip()[:_MAX_NAME] or DEFAULT_USER
     password = str(form.get("password", ""))
     target = str(form.get("next", "/dashboard/"))
     if not target.startswith("/dashboard") or target.startswith("//"):
@@ -104,19 +114,25 @@ async def login(request: Request, ws: WS) -> Response:
             status_code=503,
             has_password=True,
             next_url=target,
+            user_name=name,
             error=N_("The server is busy checking other logins. Try again in a moment."),
         )
         busy.headers["Retry-After"] = "1"
         return busy
     try:
-        # Password hashing and the admin's row are store and CPU work: off the event loop.
-        return await anyio.to_thread.run_sync(_login, request, ws, password, target, client)
+        # Password hashing and the user's row are store and CPU work: off the event loop.
+        return await anyio.to_thread.run_sync(_login, request, ws, name, password, target, client)
     finally:
         ws.login_gate.leave()
 
 
-def _login(request: Request, ws: Workspace, password: str, target: str, client: str) -> Response:
-    wait = ws.login_throttle.attempt(client)
+def _login(
+    request: Request, ws: Workspace, name: str, password: str, target: str, client: str
+) -> Response:
+    # Counted per (user name, client): one person's typos do not lock out the office
+    # behind the same address, and another address does not unlock a guessed name.
+    key = login_key(name, client)
+    wait = ws.login_throttle.attempt(key)
     if wait is not None:
         # Refused before the password is looked at: guessing gets no answer either way.
         refused = page(
@@ -125,6 +141,7 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
             status_code=429,
             has_password=ws.admin.has_password(),
             next_url=target,
+            user_name=name,
             error=N_(
                 "Too many failed attempts. Try again in %(minutes)s min.",
                 minutes=math.ceil(wait / 60),
@@ -132,8 +149,8 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
         )
         refused.headers["Retry-After"] = str(math.ceil(wait))
         return refused
-    token = ws.admin.login(password)
-    if token is None:
+    done = ws.dashboard_users.login(name, password)
+    if done is None:
         log.warning("failed dashboard login from %s", client)
         return page(
             request,
@@ -141,11 +158,17 @@ def _login(request: Request, ws: Workspace, password: str, target: str, client: 
             status_code=401,
             has_password=ws.admin.has_password(),
             next_url=target,
-            error=N_("That password is not right."),
+            user_name=name,
+            error=N_("That user name or password is not right."),
         )
-    ws.login_throttle.succeeded(client)
+    ws.login_throttle.succeeded(key)
+    user, token = done
     response = RedirectResponse(target, status_code=303)
     set_session(response, request, token)
+    if user.language in LOCALES:  # the language this user chose last time
+        response.set_cookie(
+            LANG_COOKIE, user.language, max_age=365 * 86400, samesite="lax", path="/", httponly=True
+        )
     return response
 
 
@@ -158,7 +181,7 @@ async def logout(request: Request, ws: WS) -> Response:
 
 def _logout(request: Request, ws: Workspace, csrf: str) -> Response:
     """Revoke the session (its cookie stops working everywhere), if the form's CSRF
-    token is this session's: another site cannot log the admin out."""
+    token is this session's: another site cannot log the user out."""
     session = session_of(request, ws)
     if session is not None:
         if not ws.admin.csrf_valid(session, csrf):
@@ -171,14 +194,20 @@ def _logout(request: Request, ws: Workspace, csrf: str) -> Response:
 
 # -- language ------------------------------------------------------------------------------
 @router.get("/language")
-def choose_language(to: str, next: str = "/dashboard/") -> Response:
-    """The language switch: remembered in a cookie (a year), then back to the page."""
+def choose_language(
+    request: Request, ws: WS, to: Annotated[str, Query(max_length=16)], next: str = "/dashboard/"
+) -> Response:
+    """The language switch: remembered in a cookie (a year) and, for a logged-in user,
+    with the user (their next login, on any browser), then back to the page."""
     target = next if next.startswith("/dashboard") and not next.startswith("//") else "/dashboard/"
     response = RedirectResponse(target, status_code=303)
     if to in LOCALES:
         response.set_cookie(
             LANG_COOKIE, to, max_age=365 * 86400, samesite="lax", path="/", httponly=True
         )
+        user = ws.dashboard_users.session_user(request.cookies.get(COOKIE))
+        if user is not None:
+            ws.dashboard_users.set_language(user.id, to)
     return response
 
 
@@ -191,21 +220,19 @@ def dashboard_root() -> Response:
 @router.get("/channels")
 def channel_list(
     request: Request,
-    ws: WS,
+    visit: Viewer,
     account: str | None = None,
     date_from: FromParam = None,
     to: DateParam = None,
     archived: bool = False,
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
+    ws = visit.ws
     acct = _pick_account(ws, account)
     if acct is None:
         return page(
             request,
             "base.html",
-            **_common(ws, session, None),
+            **_common(visit, None),
             error=N_(
                 "No account is configured yet: add one with %(command)s.",
                 command="wxqr account add",
@@ -215,11 +242,11 @@ def channel_list(
         query = ws.stats.query(acct.id, date_from=date_from, date_to=to)
         view = channel_rows(ws, query, archived=archived)
     except ServiceError as exc:
-        return error_page(request, exc, **_common(ws, session, acct))
+        return error_page(request, exc, **_common(visit, acct))
     return page(
         request,
         "channels.html",
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         view=view,
         date_from=query.date_from.isoformat(),
         date_to=query.date_to.isoformat(),
@@ -232,21 +259,19 @@ def channel_list(
 @router.get("/channels/new")
 def new_channel_form(
     request: Request,
-    ws: WS,
+    visit: Editor,
     account: str | None = None,
     scene: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The new-channel form; ``scene`` prefills it for an orphan scene made a channel."""
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
+    ws = visit.ws
     acct = _pick_account(ws, account)
     if acct is None:
         return RedirectResponse("/dashboard/", status_code=303)
     return page(
         request,
         "new_channel.html",
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         form=_prefilled(scene),
         usage=ws.codes.permanent_usage(acct.id),
     )
@@ -264,19 +289,10 @@ def _prefilled(scene: str | None) -> dict[str, str]:
 
 
 @router.post("/channels")
-async def create_channel(request: Request, ws: WS, account: str | None = None) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    return await anyio.to_thread.run_sync(_create_channel, request, ws, account, form)
-
-
-def _create_channel(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str]
+def create_channel(
+    request: Request, visit: EditorPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+    ws, form = visit.ws, fields(posted)
     acct = _pick_account(ws, account)
     if acct is None:
         return RedirectResponse("/dashboard/", status_code=303)
@@ -300,7 +316,7 @@ def _create_channel(
         return error_page(
             request,
             exc,
-            **_common(ws, session, acct),
+            **_common(visit, acct),
             form=form,
             usage=ws.codes.permanent_usage(acct.id),
             template="new_channel.html",
@@ -311,15 +327,12 @@ def _create_channel(
 @router.get("/channels/{channel_id}")
 def channel_page(
     request: Request,
-    ws: WS,
+    visit: Viewer,
     channel_id: ChannelIdPath,
     date_from: FromParam = None,
     to: DateParam = None,
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    return _channel_view(request, ws, session, channel_id, date_from, to)
+    return _channel_view(request, visit, channel_id, date_from, to)
 
 
 def _current_kind(ws: Workspace, channel_id: int) -> str:
@@ -328,16 +341,15 @@ def _current_kind(ws: Workspace, channel_id: int) -> str:
     return current.kind.value if current is not None else "permanent"
 
 
-def _confirm_switch(request: Request, ws: Workspace, session: str, channel_id: int) -> Response:
+def _confirm_switch(request: Request, visit: Visit, channel_id: int) -> Response:
     return _channel_view(
-        request, ws, session, channel_id, None, None, status_code=409, confirm_switch=True
+        request, visit, channel_id, None, None, status_code=409, confirm_switch=True
     )
 
 
 def _channel_view(
     request: Request,
-    ws: Workspace,
-    session: str,
+    visit: Visit,
     channel_id: int,
     date_from: date | None,
     to: date | None,
@@ -345,10 +357,11 @@ def _channel_view(
     status_code: int = 200,
     confirm_switch: bool = False,
 ) -> Response:
+    ws = visit.ws
     try:
         channel = ws.channels.get(channel_id)
     except NotFoundError as exc:
-        return error_page(request, exc, **_common(ws, session, None))
+        return error_page(request, exc, **_common(visit, None))
     acct = ws.account_of_channel(channel_id)
     try:
         query = ws.stats.query(
@@ -359,7 +372,7 @@ def _channel_view(
             granularity=Granularity.DAY,
         )
     except ServiceError as exc:
-        return error_page(request, exc, **_common(ws, session, acct))
+        return error_page(request, exc, **_common(visit, acct))
     points = ws.stats.series_of(query)
     total = ws.stats.summary_of(query)
     code = ws.codes.current_code(channel_id)
@@ -367,7 +380,7 @@ def _channel_view(
         request,
         "channel.html",
         status_code,
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         confirm_switch=confirm_switch,
         channel=channel,
         code=code,
@@ -383,41 +396,32 @@ def _channel_view(
 
 
 @router.post("/channels/{channel_id}/codes")
-async def issue_code(request: Request, ws: WS, channel_id: ChannelIdPath) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    return await anyio.to_thread.run_sync(_issue_code, request, ws, channel_id, form)
-
-
-def _issue_code(request: Request, ws: Workspace, channel_id: int, form: dict[str, str]) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+def issue_code(
+    request: Request, visit: EditorPost, posted: Posted, channel_id: ChannelIdPath
+) -> Response:
+    ws, form = visit.ws, fields(posted)
     kind = (form.get("kind") or "").strip() or _current_kind(ws, channel_id)
     if kind == "temporary" and form.get("confirm") != "1":
         current = ws.codes.current_code(channel_id)
         if current is not None and current.kind.value == "permanent":
             # A permanent code may be printed: replacing it by one that expires in 30
             # days is asked again, on the page, before anything is issued.
-            return _confirm_switch(request, ws, session, channel_id)
+            return _confirm_switch(request, visit, channel_id)
     try:
         ws.codes.issue(channel_id, parse_code_spec(kind))
     except ServiceError as exc:
-        return error_page(request, exc, **_common(ws, session, None))
+        return error_page(request, exc, **_common(visit, None))
     return RedirectResponse(f"/dashboard/channels/{channel_id}", status_code=303)
 
 
 @router.get("/channels/{channel_id}/code.{fmt}")
 def code_image(
-    request: Request,
-    ws: WS,
+    visit: ViewerFile,
     channel_id: ChannelIdPath,
     fmt: Literal["png", "svg"],
     download: bool = False,
 ) -> Response:
-    if session_of(request, ws) is None:
-        return Response(status_code=401)
+    ws = visit.ws
     code = ws.codes.current_code(channel_id)
     if code is None:
         raise NotFoundError(f"channel {channel_id} has no code")
@@ -438,7 +442,7 @@ def code_image(
 @router.get("/export")
 def export(
     request: Request,
-    ws: WS,
+    visit: Viewer,
     table: Literal["channels", "groups", "series", "summary"] = "channels",
     format: Literal["csv", "xlsx"] = "csv",
     account: str | None = None,
@@ -448,8 +452,7 @@ def export(
     compare: Literal["previous_period", "previous_year"] | None = None,
     align: Literal["date", "weekday"] | None = None,
 ) -> Response:
-    if session_of(request, ws) is None:
-        return login_redirect(request)
+    ws = visit.ws
     acct = ws.account_of_channel(channel_id) if channel_id else _pick_account(ws, account)
     if acct is None:
         return Response("no account", status_code=404)

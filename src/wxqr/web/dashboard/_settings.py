@@ -4,7 +4,8 @@ The account: its name, time zone, the welcome reply to a plain follow, the encry
 and the credentials (token, AppSecret, EncodingAESKey) as write-only fields — a blank
 field keeps the stored value, which is never sent back to the browser. API keys: create
 one with its scope (this account or every account, read-only or not; the secret is shown
-once), revoke, and see when each was last used. Thin over the service layer
+once), revoke, and see when each was last used. For admins only (the guard, :mod:`._guard`).
+Thin over the service layer
 (:func:`update_account`, :func:`set_default_subscribe_reply`, :class:`ApiKeyService`).
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 
 from wxqr.i18n import N_, Msg
@@ -24,11 +24,9 @@ from wxqr.service.accounts import (
 )
 from wxqr.service.errors import ServiceError
 from wxqr.service.replies import reply_from_input
-from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._guard import Admin, AdminPost, Posted, Visit, fields
 from wxqr.web.dashboard._pages import _common, _pick_account
-from wxqr.web.dashboard._session import login_redirect, session_of
 from wxqr.web.dashboard._templates import page
 
 __all__ = ["router"]
@@ -50,8 +48,7 @@ def _account_form(acct: Account) -> dict[str, str]:
 
 def _settings_page(
     request: Request,
-    ws: Workspace,
-    session: str,
+    visit: Visit,
     acct: Account,
     *,
     form: dict[str, str] | None = None,
@@ -60,8 +57,9 @@ def _settings_page(
     new_key: str | None = None,
     exc: ServiceError | None = None,
 ) -> Response:
+    ws = visit.ws
     context: dict[str, Any] = {
-        **_common(ws, session, acct),
+        **_common(visit, acct),
         "form": form or _account_form(acct),
         "modes": ENCRYPT_MODES,
         "keys": ws.api_keys.list_keys(),
@@ -76,37 +74,26 @@ def _settings_page(
 
 
 @router.get("/settings")
-def settings_page(request: Request, ws: WS, account: str | None = None) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    acct = _pick_account(ws, account)
+def settings_page(request: Request, visit: Admin, account: str | None = None) -> Response:
+    acct = _pick_account(visit.ws, account)
     if acct is None:
-        return page(request, "base.html", **_common(ws, session, None))
-    return _settings_page(request, ws, session, acct)
+        return page(request, "base.html", **_common(visit, None))
+    return _settings_page(request, visit, acct)
 
 
-async def _posted(request: Request) -> dict[str, str]:
-    return {key: str(value) for key, value in (await request.form()).items()}
+def _account_of(visit: Visit, account: str | None) -> Account | Response:
+    acct = _pick_account(visit.ws, account)
+    return Response("no account", status_code=404) if acct is None else acct
 
 
 @router.post("/settings/account")
-async def save_account(request: Request, ws: WS, account: str | None = None) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_save_account, request, ws, account, form)
-
-
-def _save_account(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str]
+def save_account(
+    request: Request, visit: AdminPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-    acct = _pick_account(ws, account)
-    if acct is None:
-        return Response("no account", status_code=404)
+    ws, form = visit.ws, fields(posted)
+    acct = _account_of(visit, account)
+    if isinstance(acct, Response):
+        return acct
     try:
         # Write-only credentials: a blank field keeps what is stored.
         update_account(
@@ -125,59 +112,41 @@ def _save_account(
         )
     except ServiceError as exc:
         shown = {k: v for k, v in form.items() if k not in ("token", "app_secret", "aes_key")}
-        return _settings_page(request, ws, session, acct, form=shown, exc=exc)
-    return _settings_page(request, ws, session, updated, notice=N_("Saved."))
+        return _settings_page(request, visit, acct, form=shown, exc=exc)
+    return _settings_page(request, visit, updated, notice=N_("Saved."))
 
 
 @router.post("/settings/keys")
-async def create_key(request: Request, ws: WS, account: str | None = None) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_create_key, request, ws, account, form)
-
-
-def _create_key(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str]
+def create_key(
+    request: Request, visit: AdminPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-    acct = _pick_account(ws, account)
-    if acct is None:
-        return Response("no account", status_code=404)
+    form = fields(posted)
+    acct = _account_of(visit, account)
+    if isinstance(acct, Response):
+        return acct
     try:
-        created = ws.api_keys.create(
+        created = visit.ws.api_keys.create(
             form.get("key_name", ""),
             accounts=None if form.get("scope") == "all" else [acct.appid],
             read_only=form.get("read_only") == "1",
         )
     except ServiceError as exc:
-        return _settings_page(request, ws, session, acct, exc=exc)
+        return _settings_page(request, visit, acct, exc=exc)
     return _settings_page(
-        request, ws, session, acct, new_key=created.secret, notice=N_("API key created.")
+        request, visit, acct, new_key=created.secret, notice=N_("API key created.")
     )
 
 
 @router.post("/settings/keys/revoke")
-async def revoke_key(request: Request, ws: WS, account: str | None = None) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_revoke_key, request, ws, account, form)
-
-
-def _revoke_key(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str]
+def revoke_key(
+    request: Request, visit: AdminPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-    acct = _pick_account(ws, account)
-    if acct is None:
-        return Response("no account", status_code=404)
+    form = fields(posted)
+    acct = _account_of(visit, account)
+    if isinstance(acct, Response):
+        return acct
     try:
-        ws.api_keys.revoke(form.get("key_name", ""))
+        visit.ws.api_keys.revoke(form.get("key_name", ""))
     except ServiceError as exc:
-        return _settings_page(request, ws, session, acct, exc=exc)
-    return _settings_page(request, ws, session, acct, notice=N_("API key revoked."))
+        return _settings_page(request, visit, acct, exc=exc)
+    return _settings_page(request, visit, acct, notice=N_("API key revoked."))

@@ -1,8 +1,8 @@
 """The dashboard's webhook pages: add, test, enable/disable, remove endpoints, and look at
 their recent deliveries (with retry). The signing secret is shown once, on creation.
 
-Pages that read the database are plain ``def`` (FastAPI runs them in its thread pool);
-form handlers read the form on the loop and do the database work in a thread.
+For admins only (the guard, :mod:`._guard`). Handlers are plain ``def`` (FastAPI runs
+them in its thread pool); the guard reads the form on the loop.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -18,13 +17,15 @@ from wxqr.i18n import N_, Msg
 from wxqr.service.errors import NotFoundError, ServiceError
 from wxqr.service.webhooks import SUBSCRIBABLE_EVENT_TYPES, WebhookService
 from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import AdminWS as WS
-from wxqr.web.dashboard._session import login_redirect, session_of
+from wxqr.web.dashboard._errors import DashboardRoute
+from wxqr.web.dashboard._guard import Admin, AdminPost, Posted, Visit, common
 from wxqr.web.dashboard._templates import page
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/dashboard/webhooks", include_in_schema=False)
+router = APIRouter(
+    prefix="/dashboard/webhooks", include_in_schema=False, route_class=DashboardRoute
+)
 
 _T = TypeVar("_T")
 _RECENT = 50
@@ -34,44 +35,33 @@ def _service(ws: Workspace) -> WebhookService:
     return ws.webhooks
 
 
-def _common(ws: Workspace, session: str) -> dict[str, Any]:
-    return {
-        "logged_in": True,
-        "csrf": ws.admin.csrf_token(session),
-        "accounts": ws.accounts(),
-        "account": None,
-        "account_query": "",
-        "event_types": SUBSCRIBABLE_EVENT_TYPES,
-    }
+def _common(visit: Visit) -> dict[str, Any]:
+    return {**common(visit, None), "event_types": SUBSCRIBABLE_EVENT_TYPES}
 
 
-def _list_page(
-    request: Request, ws: WS, session: str, status_code: int = 200, **extra: Any
-) -> Response:
-    endpoints = _service(ws).list_endpoints()
+def _list_page(request: Request, visit: Visit, status_code: int = 200, **extra: Any) -> Response:
+    endpoints = _service(visit.ws).list_endpoints()
     extra.setdefault("form", {"events": ["scan"]})
     return page(
         request,
         "webhooks.html",
         status_code,
-        **_common(ws, session),
+        **_common(visit),
         endpoints=endpoints,
         **extra,
     )
 
 
-def _endpoint_page(
-    request: Request, ws: WS, session: str, webhook_id: int, **extra: Any
-) -> Response:
-    service = _service(ws)
+def _endpoint_page(request: Request, visit: Visit, webhook_id: int, **extra: Any) -> Response:
+    service = _service(visit.ws)
     try:
         endpoint = service.get(webhook_id)
     except NotFoundError as exc:
-        return page(request, "base.html", 404, **_common(ws, session), error=str(exc))
+        return page(request, "base.html", 404, **_common(visit), error=str(exc))
     return page(
         request,
         "webhook.html",
-        **_common(ws, session),
+        **_common(visit),
         endpoint=endpoint,
         stats=service.stats(webhook_id),
         deliveries=service.deliveries(webhook_id, limit=_RECENT),
@@ -80,110 +70,81 @@ def _endpoint_page(
 
 
 @router.get("")
-def webhooks_page(request: Request, ws: WS) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    return _list_page(request, ws, session)
+def webhooks_page(request: Request, visit: Admin) -> Response:
+    return _list_page(request, visit)
 
 
 @router.get("/{webhook_id}")
-def webhook_page(request: Request, ws: WS, webhook_id: int) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    return _endpoint_page(request, ws, session, webhook_id)
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    raw = await request.form()
-    form: dict[str, Any] = {key: str(value) for key, value in raw.items()}
-    form["events"] = [str(value) for value in raw.getlist("events")]
-    return form
+def webhook_page(request: Request, visit: Admin, webhook_id: int) -> Response:
+    return _endpoint_page(request, visit, webhook_id)
 
 
 @router.post("")
-async def add_webhook(request: Request, ws: WS) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    form = await _form(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-
-    def work() -> Response:
-        try:
-            made = _service(ws).create(
-                form.get("url", ""),
-                form["events"],
-                account=form.get("account") or None,
-                description=form.get("description") or None,
-            )
-        except ServiceError as exc:
-            return _list_page(request, ws, session, 422, form=form, error=exc.detail)
-        return _endpoint_page(request, ws, session, made.endpoint.id, secret=made.secret)
-
-    return await anyio.to_thread.run_sync(work)
+def add_webhook(request: Request, visit: AdminPost, posted: Posted) -> Response:
+    form: dict[str, Any] = {k: str(v) for k, v in posted.items()}
+    form["events"] = [str(value) for value in posted.getlist("events")]
+    try:
+        made = _service(visit.ws).create(
+            form.get("url", ""),
+            form["events"],
+            account=form.get("account") or None,
+            description=form.get("description") or None,
+        )
+    except ServiceError as exc:
+        return _list_page(request, visit, 422, form=form, error=exc.detail)
+    return _endpoint_page(request, visit, made.endpoint.id, secret=made.secret)
 
 
-async def _act(
+def _act(
     request: Request,
-    ws: WS,
+    visit: Visit,
     webhook_id: int,
     action: Callable[[WebhookService], _T],
     done: Msg | None,
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    form = await _form(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-
-    def work() -> Response:
-        try:
-            action(_service(ws))
-        except ServiceError as exc:
-            status = 404 if isinstance(exc, NotFoundError) else 422
-            return page(request, "base.html", status, **_common(ws, session), error=exc.detail)
-        if done is None:
-            return RedirectResponse("/dashboard/webhooks", status_code=303)
-        return _endpoint_page(request, ws, session, webhook_id, notice=done)
-
-    return await anyio.to_thread.run_sync(work)
+    try:
+        action(_service(visit.ws))
+    except ServiceError as exc:
+        status = 404 if isinstance(exc, NotFoundError) else 422
+        return page(request, "base.html", status, **_common(visit), error=exc.detail)
+    if done is None:
+        return RedirectResponse("/dashboard/webhooks", status_code=303)
+    return _endpoint_page(request, visit, webhook_id, notice=done)
 
 
 @router.post("/{webhook_id}/test")
-async def test_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
-    return await _act(
-        request, ws, webhook_id, lambda s: s.send_test(webhook_id), N_("Ping queued: see below.")
+def test_webhook(request: Request, visit: AdminPost, webhook_id: int) -> Response:
+    return _act(
+        request, visit, webhook_id, lambda s: s.send_test(webhook_id), N_("Ping queued: see below.")
     )
 
 
 @router.post("/{webhook_id}/enable")
-async def enable_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
-    return await _act(
-        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=True), N_("Enabled.")
+def enable_webhook(request: Request, visit: AdminPost, webhook_id: int) -> Response:
+    return _act(
+        request, visit, webhook_id, lambda s: s.update(webhook_id, enabled=True), N_("Enabled.")
     )
 
 
 @router.post("/{webhook_id}/disable")
-async def disable_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
-    return await _act(
-        request, ws, webhook_id, lambda s: s.update(webhook_id, enabled=False), N_("Disabled.")
+def disable_webhook(request: Request, visit: AdminPost, webhook_id: int) -> Response:
+    return _act(
+        request, visit, webhook_id, lambda s: s.update(webhook_id, enabled=False), N_("Disabled.")
     )
 
 
 @router.post("/{webhook_id}/remove")
-async def remove_webhook(request: Request, ws: WS, webhook_id: int) -> Response:
-    return await _act(request, ws, webhook_id, lambda s: s.remove(webhook_id), None)
+def remove_webhook(request: Request, visit: AdminPost, webhook_id: int) -> Response:
+    return _act(request, visit, webhook_id, lambda s: s.remove(webhook_id), None)
 
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/retry")
-async def retry_delivery(request: Request, ws: WS, webhook_id: int, delivery_id: int) -> Response:
-    return await _act(
+def retry_delivery(
+    request: Request, visit: AdminPost, webhook_id: int, delivery_id: int
+) -> Response:
+    return _act(
         request,
-        ws,
+        visit,
         webhook_id,
         lambda s: s.retry(webhook_id, delivery_id),
         N_("Delivery %(id)s queued again.", id=delivery_id),

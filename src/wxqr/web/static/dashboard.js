@@ -176,7 +176,99 @@
     });
   }
 
+  // Forms that cannot be undone (removing a user...) ask first: data-confirm="question".
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
+  // The feed of recent scans: new rows come on top without a reload.
+  function cell(row, text) {
+    var td = document.createElement("td");
+    if (text !== undefined) {
+      td.textContent = text;
+    }
+    row.appendChild(td);
+    return td;
+  }
+
+  function code(parent, text) {
+    var c = document.createElement("code");
+    c.textContent = text;
+    parent.appendChild(c);
+  }
+
+  function feedRow(table, scan) {
+    var row = document.createElement("tr");
+    row.setAttribute("data-id", String(scan.id));
+    cell(row, scan.time);
+    var where = cell(row);
+    if (scan.channel_id) {
+      var link = document.createElement("a");
+      link.href = "/dashboard/channels/" + scan.channel_id;
+      link.textContent = scan.channel || "";
+      where.appendChild(link);
+    } else if (scan.orphan) {
+      var tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = table.getAttribute("data-orphan");
+      where.appendChild(tag);
+      if (scan.scene && table.getAttribute("data-can-edit") === "1") {
+        var make = document.createElement("a");
+        var base = table.getAttribute("data-new-channel");
+        make.href = base + (base.indexOf("?") < 0 ? "?" : "&") + "scene=" + encodeURIComponent(scan.scene);
+        make.textContent = table.getAttribute("data-make");
+        where.appendChild(document.createTextNode(" "));
+        where.appendChild(make);
+      }
+    } else {
+      where.textContent = "—";
+    }
+    code(cell(row), scan.scene || "—");
+    cell(row, table.getAttribute(scan.followed ? "data-followed" : "data-scanned"));
+    code(cell(row), scan.who);
+    return row;
+  }
+
+  function pollScans() {
+    var table = document.getElementById("scan-feed");
+    if (!table || !window.fetch) {
+      return;
+    }
+    var body = table.querySelector("tbody");
+    function tick() {
+      var source = table.getAttribute("data-source");
+      var url = source + (source.indexOf("?") < 0 ? "?" : "&") + "after=" + table.getAttribute("data-after");
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data || !data.scans.length) {
+            return;
+          }
+          var empty = body.querySelector(".empty-row");
+          if (empty) {
+            empty.remove();
+          }
+          var newest = Number(table.getAttribute("data-after"));
+          data.scans.slice().reverse().forEach(function (scan) {
+            body.insertBefore(feedRow(table, scan), body.firstChild);
+            newest = Math.max(newest, scan.id);
+          });
+          table.setAttribute("data-after", String(newest));
+        })
+        .catch(function () { /* the next tick tries again */ });
+    }
+    window.setInterval(tick, 5000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    confirmForms();
+    pollScans();
     drawChart();
     drawOverview();
     pollToday();
