@@ -265,6 +265,10 @@ class Settings:
     # qrcode/create call, 100,000 a day), and how long finished sessions are kept.
     scan_sessions_per_minute: int = 60  # scan-sessions:
     scan_session_retention_days: float = 30.0  # scan-sessions:
+    # lifecycle: how long before expiry the worker renews an auto-renew channel's temporary
+    # code (a channel may set its own), and sends code.expiring for codes that do not renew.
+    renew_lead_seconds: int = 2 * 86400  # lifecycle:
+    expiring_notice_seconds: int = 3 * 86400  # lifecycle:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -333,5 +337,11 @@ class Settings:
             ),
             scan_session_retention_days=_float(  # scan-sessions:
                 env, "WXQR_SCAN_SESSION_RETENTION_DAYS", 30.0
+            ),
+            renew_lead_seconds=_int(  # lifecycle:
+                env, "WXQR_RENEW_LEAD_SECONDS", 2 * 86400, minimum=60
+            ),
+            expiring_notice_seconds=_int(  # lifecycle:
+                env, "WXQR_EXPIRING_NOTICE_SECONDS", 3 * 86400, minimum=60
             ),
         )

@@ -1,0 +1,58 @@
+"""The one rule for exporting a code (image, zip, poster): never an expired one unless
+forced, and never a temporary one without saying when it stops working.
+
+A temporary code printed on a poster dies silently after at most 30 days; WeChat then
+shows scanners an error page. Every export path (CLI, REST API, dashboard, posters) calls
+:func:`check_exportable` before making the file: it raises :class:`CodeExpiredError`
+for an expired code (unless ``force``), and returns the warning to show for a temporary
+code (the CLI prints it to stderr, the API sends it in a ``Warning`` header).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from wxqr.protocol import QRKind
+from wxqr.service.codes import Code, CodeStatus
+from wxqr.service.errors import ConflictError
+
+__all__ = ["CodeExpiredError", "check_exportable", "expiry_date", "temporary_warning"]
+
+
+class CodeExpiredError(ConflictError):
+    """The code has expired: its image would only show scanners WeChat's error page."""
+
+    title = "Code expired"
+
+
+def expiry_date(code: Code) -> str:
+    """The code's expiry as ``YYYY-MM-DD HH:MM UTC`` (empty for a permanent code)."""
+    if code.expires_at is None:
+        return ""
+    return datetime.fromtimestamp(code.expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def temporary_warning(code: Code) -> str | None:
+    """What to tell whoever exports a temporary code (None for a permanent one)."""
+    if code.kind is not QRKind.TEMPORARY:
+        return None
+    return (
+        f"code {code.id} is temporary: it stops working on {expiry_date(code)}; "
+        "for print, issue a permanent code (`wxqr code issue CHANNEL --kind permanent`, "
+        'or POST /api/v1/channels/{id}/codes {"kind": "permanent"}), '
+        "or turn on auto-renew for screens"
+    )
+
+
+def check_exportable(code: Code, force: bool, now: float) -> str | None:
+    """Refuse to export an expired code unless ``force``; the warning to show, if any."""
+    if code.status(now) is CodeStatus.EXPIRED:
+        if not force:
+            raise CodeExpiredError(
+                f"code {code.id} expired on {expiry_date(code)}: scanning it shows WeChat's "
+                "error page; issue a new code (`wxqr code issue`, or turn on auto-renew), "
+                "or export it anyway with --force / force=true",
+                field="force",
+            )
+        return f"code {code.id} expired on {expiry_date(code)}: exported anyway (forced)"
+    return temporary_warning(code)
