@@ -25,7 +25,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT, QRKind
-from wxqr.service.accounts import Account
+from wxqr.service.accounts import Account, get_account_by_id
 from wxqr.service.errors import LimitReachedError
 from wxqr.store.tables import scenes, wechat_quota_usage
 from wxqr.wechat import ApiQuota, PermanentQRLimitReached, QuotaExceeded, WeChatError
@@ -224,3 +224,13 @@ class QuotaService:
                 f"it can do {usage.remaining:,} today; the quota resets at midnight China time"
             )
         return usage
+
+    def check_room_of(
+        self, account_id: int, calls: int, *, permanent: int = 0, job: str = "this job"
+    ) -> QuotaUsage | None:
+        """:meth:`check_room` for the account ``account_id`` (None: an account without
+        app secret, which cannot issue codes anyway)."""
+        account = get_account_by_id(self._engine, account_id)
+        if account is None or not account.app_secret:
+            return None
+        return self.check_room(account, calls, permanent=permanent, job=job)

@@ -31,8 +31,16 @@ class ChannelPage(BaseModel):
     offset: int
 
 
+class BulkRowOut(BaseModel):
+    line: int
+    name: str
+    reason: str
+
+
 class BulkResult(BaseModel):
     created: list[ChannelOut]
+    skipped: list[BulkRowOut] = []
+    failed: list[BulkRowOut] = []
 
 
 def _out(ws: Workspace, channel_id: int) -> ChannelOut:
@@ -106,10 +114,16 @@ async def import_channels_csv(
     request: Request,
     ws: WS,
     account: Annotated[str | None, Query()] = None,
+    skip_existing: Annotated[
+        bool, Query(description="Skip rows whose name is taken even by a different channel.")
+    ] = False,
 ) -> BulkResult:
     """Columns: ``name`` (required), ``group``, ``kind`` (permanent|temporary),
-    ``scene_type`` (id|str), ``scene``, ``expire_days``, ``tags`` (``;``-separated).
-    Every row is checked before anything is created."""
+    ``scene_type`` (id|str), ``scene``, ``expire_days``, ``tags`` (``;``-separated),
+    ``reply``, ``payload`` (JSON), ``follower_tags``. Every row is checked before anything
+    is created, and the quota (an import that cannot finish today is refused). Rows that
+    match existing channels are skipped: re-sending the CSV of an interrupted import
+    continues it."""
     raw = await _csv_body(request)
     try:
         text = raw.decode("utf-8")
@@ -119,9 +133,22 @@ async def import_channels_csv(
     def work() -> BulkResult:
         acct = ws.account(account)
         rows = parse_channel_csv(text)
-        created = import_channels(ws.channels, ws.codes, acct.id, rows)
+        summary = import_channels(
+            ws.channels,
+            ws.codes,
+            acct.id,
+            rows,
+            skip_existing=skip_existing,
+            quotas=ws.quotas,
+        )
         now = ws.clock()
-        return BulkResult(created=[ChannelOut.of(c.channel, c.code, now) for c in created])
+        return BulkResult(
+            created=[ChannelOut.of(c.channel, c.code, now) for c in summary.created],
+            skipped=[
+                BulkRowOut(line=r.line, name=r.name, reason=r.reason) for r in summary.skipped
+            ],
+            failed=[BulkRowOut(line=r.line, name=r.name, reason=r.reason) for r in summary.failed],
+        )
 
     return await anyio.to_thread.run_sync(work)
 
