@@ -111,8 +111,10 @@ class WeChatAPI:
 
     async def quota_get(self, request: Request) -> Response:
         """``openapi/quota/get``: an API's daily limit, today's use and what remains
-        (76021 for a path without a daily limit)."""
-        appid = self._authorize(request)
+        (76021 for a path without a daily limit); asking costs no quota."""
+        appid = self.state.tokens.check(
+            request.query_params.get("access_token"), self.state.clock.now()
+        )
         data = _json_body(await request.body())
         cgi_path = data.get("cgi_path")
         if not isinstance(cgi_path, str) or not cgi_path.startswith("/"):

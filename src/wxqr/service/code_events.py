@@ -9,6 +9,7 @@ delivery carries the same message id. Bodies are built from the rows at delivery
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -44,11 +45,17 @@ def renewed_key(old_id: int, new_id: int) -> str:
     return f"cr{old_id}.{new_id}"
 
 
-def record_outbox(conn: Connection, account_id: int, kind: str, dedup_key: str, at: int) -> None:
-    """Queue one lifecycle event for the webhook endpoints (in the caller's transaction)."""
+def record_outbox(conn: Connection, account_id: int, kind: str, dedup_key: str) -> None:
+    """Queue one lifecycle event for the webhook endpoints (in the caller's transaction).
+    Stamped with the wall clock: the delivery worker schedules attempts by it (the
+    event's own time is in its body)."""
     conn.execute(
         insert(t.webhook_outbox).values(
-            account_id=account_id, dedup_key=dedup_key, kind=kind, openid="", received_ms=at * 1000
+            account_id=account_id,
+            dedup_key=dedup_key,
+            kind=kind,
+            openid="",
+            received_ms=int(time.time() * 1000),
         )
     )
 

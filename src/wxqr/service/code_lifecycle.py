@@ -318,7 +318,7 @@ class CodeLifecycle:
                 update(life).where(life.c.scene_ref == old.id).values(values)
             ).rowcount:
                 conn.execute(insert(life).values(scene_ref=old.id, **values))
-            record_outbox(conn, old.account_id, RENEWED, renewed_key(old.id, new.id), at)
+            record_outbox(conn, old.account_id, RENEWED, renewed_key(old.id, new.id))
 
     def _notify_expiring(self, run: LifecycleRun) -> None:
         now = int(self._clock())
@@ -358,5 +358,5 @@ class CodeLifecycle:
                     if exists is not None:
                         continue  # sent meanwhile by another worker
                     conn.execute(insert(life).values(scene_ref=row.id, expiring_sent_at=now))
-                record_outbox(conn, row.account_id, EXPIRING, expiring_key(row.id), now)
+                record_outbox(conn, row.account_id, EXPIRING, expiring_key(row.id))
             run.notified.append(row.id)

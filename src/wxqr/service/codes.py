@@ -308,7 +308,7 @@ class CodeService:
             ) from None
         now = int(self._clock())
         record_qrcode_call(self._engine, account.id, now)
-        expires_at = int(ticket.expires_at.timestamp()) if ticket.expires_at is not None else None
+        lifetime = ticket.expire_seconds or request.expire_seconds or 0
         with self._engine.begin() as conn:
             reply = conn.execute(select(scenes.c.reply).where(scenes.c.id == old.id)).scalar()
             moved = conn.execute(
@@ -327,8 +327,8 @@ class CodeService:
                     qr_kind=QRKind.TEMPORARY.value,
                     ticket=ticket.ticket,
                     url=ticket.url,
-                    expire_seconds=ticket.expire_seconds or request.expire_seconds,
-                    expires_at=expires_at or now + (request.expire_seconds or 0),
+                    expire_seconds=lifetime,
+                    expires_at=now + lifetime,  # by this service's clock, as run_due's
                     reply=reply,
                     created_at=now,
                 )
@@ -377,9 +377,9 @@ class CodeService:
 
     def _store_ticket(self, code_id: int, request: QRRequest, ticket: QRTicket) -> bool:
         """Store the ticket of a reservation still without one; whether it was stored."""
-        expires_at = int(ticket.expires_at.timestamp()) if ticket.expires_at is not None else None
-        if request.kind is QRKind.TEMPORARY and expires_at is None:
-            expires_at = int(self._clock()) + (request.expire_seconds or 0)
+        expires_at = None
+        if request.kind is QRKind.TEMPORARY:  # lifecycle: by this service's clock
+            expires_at = int(self._clock()) + (ticket.expire_seconds or request.expire_seconds or 0)
         with self._engine.begin() as conn:
             stored = conn.execute(
                 update(scenes)
