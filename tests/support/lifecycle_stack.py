@@ -79,11 +79,17 @@ def scans_of_channel(engine: Engine, channel_id: int) -> int:
 
 @contextmanager
 def lifecycle_stack(
-    engine: Engine, database_url: str, *, daily_quota: int | None = None
+    engine: Engine,
+    database_url: str,
+    *,
+    daily_quota: int | None = None,
+    permanent_limit: int = 100_000,
 ) -> Iterator[LifecycleStack]:
     clock = ShiftedClock(-START_BEHIND)
     start = time.time() - START_BEHIND
-    with running_emulator(daily_quota=daily_quota, start_time=start) as emulator:
+    with running_emulator(
+        daily_quota=daily_quota, permanent_limit=permanent_limit, start_time=start
+    ) as emulator:
         account = get_account(engine, APPID) or add_account(
             engine, appid=APPID, token=TOKEN, app_secret=SECRET
         )
