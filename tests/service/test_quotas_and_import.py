@@ -53,7 +53,7 @@ def test_an_import_that_cannot_finish_is_refused_before_any_call(
     with lifecycle_stack(engine, database_url, daily_quota=3) as stack:
         ws = stack.ws
         calls = stack.emulator.calls(CREATE)
-        with pytest.raises(QuotaExhaustedError, match="needs 5 .* it can do 3 today"):
+        with pytest.raises(QuotaExhaustedError, match=r"needs 5 .* it can do 3 today"):
             import_channels(
                 ws.channels, ws.codes, stack.account.id, parse_channel_csv(CSV), quotas=ws.quotas
             )
