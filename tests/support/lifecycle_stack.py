@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from tests.support.stack import APPID, SECRET, TOKEN, make_settings
 from wxqr.emulator.testing import RunningEmulator, running_emulator, serve_app
@@ -32,6 +32,7 @@ __all__ = [
     "START_BEHIND",
     "LifecycleStack",
     "ShiftedClock",
+    "expire_code",
     "lifecycle_stack",
     "scans_of_channel",
 ]
@@ -75,6 +76,15 @@ def scans_of_channel(engine: Engine, channel_id: int) -> int:
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+def expire_code(engine: Engine, code_id: int, seconds_ago: int = 60) -> None:
+    """Make a temporary code's expiry lie in the past (as if its days had gone by)."""
+    s = t.scenes
+    with engine.begin() as conn:
+        conn.execute(
+            update(s).where(s.c.id == code_id).values(expires_at=int(time.time()) - seconds_ago)
+        )
 
 
 @contextmanager

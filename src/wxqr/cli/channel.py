@@ -28,6 +28,7 @@ from wxqr.service.bulk import (
     parse_channel_csv,
 )
 from wxqr.service.channels import Channel, ChannelStatus, NewChannel
+from wxqr.service.code_lifecycle import parse_duration
 from wxqr.service.code_spec import parse_code_spec
 from wxqr.service.codes import Code, CodeSpec
 from wxqr.service.errors import ServiceError
@@ -297,3 +298,42 @@ def archive_command(
             emit_json(channel_dict(archived, ws.codes.current_code(archived.id), ws.clock()))
         else:
             console.print(f"archived channel {archived.name!r} (id {archived.id})")
+
+
+@app.command("renewal")
+def renewal_command(
+    channel: str = typer.Argument(..., help="Channel name or id."),
+    auto_renew: bool | None = typer.Option(
+        None,
+        "--auto-renew/--no-auto-renew",
+        help="Renew the channel's temporary code before it expires (or stop).",
+    ),
+    lead: str | None = typer.Option(
+        None, "--lead", help="How long before expiry to renew, e.g. 2d, 36h (default: 2d)."
+    ),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Show or change whether the worker renews the channel's temporary code (issue 19)."""
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        found = ws.channels.find(acct.id, channel)
+        setting = ws.lifecycle.renewal(found.id)
+        if auto_renew is not None or lead is not None:
+            seconds = None if lead is None else parse_duration(lead, field_name="--lead")
+            enabled = setting.auto_renew if auto_renew is None else auto_renew
+            setting = ws.lifecycle.set_renewal(found.id, enabled, seconds)
+    data = {
+        "channel_id": setting.channel_id,
+        "auto_renew": setting.auto_renew,
+        "lead_seconds": setting.lead_seconds,
+        "lead_is_default": not setting.custom_lead,
+    }
+    if output is OutputFormat.JSON:
+        emit_json(data)
+        return
+    state = "on" if setting.auto_renew else "off"
+    console.print(
+        f"auto-renew of {found.name!r}: {state}, {setting.lead_seconds / 3600:g} h before expiry"
+        + ("" if setting.custom_lead else " (default)")
+    )

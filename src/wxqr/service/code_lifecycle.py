@@ -178,12 +178,13 @@ class CodeLifecycle:
                 f"the renewal lead time must be 1 minute..{MAX_LEAD_SECONDS // 86400} days",
                 field="lead_time",
             )
+        self._channel_account(channel_id)
+        if self._access is not None:
+            self._access.require_write()
         r = channel_renewals
         now = int(self._clock())
         values = {"auto_renew": auto_renew, "lead_seconds": lead_seconds, "updated_at": now}
         with self._engine.begin() as conn:
-            if not conn.execute(select(channels.c.id).where(channels.c.id == channel_id)).first():
-                raise InvalidInputError(f"no channel with id {channel_id}", field="channel")
             if not conn.execute(
                 update(r).where(r.c.channel_id == channel_id).values(values)
             ).rowcount:

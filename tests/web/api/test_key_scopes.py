@@ -96,6 +96,11 @@ ROUTES = [
     Route("GET", "/api/v1/scan-sessions/{session_id}/events"),
     Route("GET", "/api/v1/bindings", params={"account": "{appid}"}),
     Route("DELETE", "/api/v1/bindings/{binding_id}"),
+    # lifecycle: expiring codes, renewal settings, quotas
+    Route("GET", "/api/v1/codes", params={"account": "{appid}", "expiring_within": "7d"}),
+    Route("GET", "/api/v1/channels/{channel_id}/renewal"),
+    Route("PUT", "/api/v1/channels/{channel_id}/renewal", json={"auto_renew": True}),
+    Route("GET", "/api/v1/accounts/{appid}/quota"),
 ]
 # Routes that name no object of an account: the scope filters what they list.
 LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]

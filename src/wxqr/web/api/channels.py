@@ -11,11 +11,12 @@ from starlette.formparsers import MultiPartException
 
 from wxqr.service.bulk import import_channels, parse_channel_csv
 from wxqr.service.channels import UNSET, ChannelPatch, ChannelStatus, NewChannel, parse_reply
+from wxqr.service.code_expiry import check_exportable
 from wxqr.service.code_images import ImageSpec
 from wxqr.service.errors import InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
-from wxqr.web.api._images import image_response, image_spec
+from wxqr.web.api._images import ForceQuery, image_response, image_spec
 from wxqr.web.api._params import INT64_MAX, ChannelIdPath
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import ChannelIn, ChannelOut, ChannelPatchIn, CodeIn, CodeOut
@@ -229,10 +230,16 @@ def issue_channel_code(
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "image/jpeg": {}}}},
 )
 def channel_image(
-    channel_id: ChannelIdPath, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS
+    channel_id: ChannelIdPath,
+    spec: Annotated[ImageSpec, Depends(image_spec)],
+    ws: WS,
+    force: ForceQuery = False,
 ) -> Response:
+    """An expired code is refused (409) unless ``force=true``; a temporary one comes with
+    a ``Warning`` header saying when it stops working."""
     ws.channels.get(channel_id)
     code = ws.codes.current_code(channel_id)
     if code is None:
         raise NotFoundError(f"channel {channel_id} has no code yet: issue one first")
-    return image_response(ws.images.image(code, spec), f"code-{code.id}")
+    warning = check_exportable(code, force, ws.clock())
+    return image_response(ws.images.image(code, spec), f"code-{code.id}", warning)
