@@ -303,6 +303,16 @@ CASES = [
         {"WXQR_SCAN_SESSION_RETENTION_DAYS": "2"},
         lambda rt: rt.workspace.scan_sessions.retention_days == 2.0,
     ),
+    Case(  # lifecycle:
+        ("WXQR_RENEW_LEAD_SECONDS",),
+        {"WXQR_RENEW_LEAD_SECONDS": "3600"},
+        lambda rt: rt.workspace.lifecycle.default_lead_seconds == 3600,
+    ),
+    Case(  # lifecycle:
+        ("WXQR_EXPIRING_NOTICE_SECONDS",),
+        {"WXQR_EXPIRING_NOTICE_SECONDS": "7200"},
+        lambda rt: rt.workspace.lifecycle.expiring_notice_seconds == 7200,
+    ),
 ]
 
 

@@ -4,6 +4,8 @@ and an expired code's export is refused — with the emulator's clock moved forw
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,15 @@ from wxqr.service.webhooks import AddressPolicy, DispatcherOptions, WebhookDispa
 from wxqr.store.engines import make_writer_engine
 
 DAY = 86400
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+
+
+def _documented(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of ``data`` of ``event_type`` as docs/webhooks.md gives it."""
+    text = DOCS.read_text(encoding="utf-8")
+    block = text.split(f"`data` of `{event_type}`:\n```json\n", 1)[1].split("```", 1)[0]
+    schema: dict[str, Any] = json.loads(block)
+    return schema
 
 
 def _temporary(days: int, scene_type: SceneType = SceneType.ID) -> CodeSpec:
@@ -124,6 +135,9 @@ def test_a_code_renews_before_expiry_and_both_tickets_keep_counting(
     assert sorted(verified) == ["code.expiring", "code.renewed"]
     for item in receiver.snapshot():
         item.verify(hook.secret)  # signed as Standard Webhooks say (raises otherwise)
+    for kind, document in verified.items():  # the documented shape, key for key
+        schema = _documented(kind)
+        assert sorted(document["data"]) == sorted(schema["required"]), kind
     renewed = verified["code.renewed"]["data"]
     assert renewed["channel"] == {"id": renewing.channel.id, "name": "Screen"}
     assert renewed["group"] == "lobby"
