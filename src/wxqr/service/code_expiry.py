@@ -16,7 +16,17 @@ from wxqr.protocol import QRKind
 from wxqr.service.codes import Code, CodeStatus
 from wxqr.service.errors import ConflictError
 
-__all__ = ["CodeExpiredError", "check_exportable", "expiry_date", "temporary_warning"]
+__all__ = [
+    "EXPIRING",
+    "CodeExpiredError",
+    "check_exportable",
+    "display_status",
+    "expiry_date",
+    "temporary_warning",
+]
+
+#: The status pages show for an active temporary code near its end.
+EXPIRING = "expiring"
 
 
 class CodeExpiredError(ConflictError):
@@ -56,3 +66,18 @@ def check_exportable(code: Code, force: bool, now: float) -> str | None:
             )
         return f"code {code.id} expired on {expiry_date(code)}: exported anyway (forced)"
     return temporary_warning(code)
+
+
+def display_status(code: Code | None, now: float, soon_seconds: float) -> str:
+    """The status to show: ``expiring`` for an active temporary code that expires within
+    ``soon_seconds``, else the code's status (``no code`` without one)."""
+    if code is None:
+        return "no code"
+    status = code.status(now)
+    if (
+        status is CodeStatus.ACTIVE
+        and code.expires_at is not None
+        and code.expires_at - now <= soon_seconds
+    ):
+        return EXPIRING
+    return status.value

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
 from wxqr.web.dashboard._channel_edit import router as channel_edit_router
+from wxqr.web.dashboard._lifecycle import router as lifecycle_router  # lifecycle:
 from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
 from wxqr.web.dashboard._settings import router as settings_router
@@ -25,6 +26,7 @@ router.include_router(pages_router)
 router.include_router(channel_edit_router)
 router.include_router(settings_router)
 router.include_router(webhooks_router)  # webhooks:
+router.include_router(lifecycle_router)  # lifecycle:
 
 
 @router.get("/", include_in_schema=False)
