@@ -374,7 +374,6 @@ def _build_serving_parts(
         clock=clock,
         chores=[
             resume_reservations_chore(reservations),
-            code_lifecycle_chore(_lifecycle(worker_engine, reservations, clients, settings, clock)),
             scan_sessions_chore(  # scan-sessions: expire and prune sessions
                 ScanSessionService(
                     worker_engine,
@@ -383,6 +382,9 @@ def _build_serving_parts(
                     clock=clock,
                     retention_days=settings.scan_session_retention_days,
                 )
+            ),
+            code_lifecycle_chore(  # lifecycle: renewals and code.expiring
+                _lifecycle(worker_engine, reservations, clients, settings, clock)
             ),
         ],
     )

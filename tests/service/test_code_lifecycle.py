@@ -5,6 +5,7 @@ and an expired code's export is refused — with the emulator's clock moved forw
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,21 @@ def test_a_renewal_lead_is_bounded(engine: Engine, database_url: str) -> None:
         assert setting.custom_lead
         assert setting.lead_seconds == 3600
         assert not stack.ws.lifecycle.set_renewal(channel.id, False).auto_renew
+
+
+def test_the_serving_worker_renews_on_its_own(engine: Engine, database_url: str) -> None:
+    """``wxqr serve``'s worker runs the renewal chore: no test code calls run_due."""
+    with lifecycle_stack(engine, database_url, worker=True) as stack:
+        ws = stack.ws
+        made = ws.channel_codes.create(stack.account.id, NewChannel(name="Kiosk"), _temporary(3))
+        assert made.code is not None
+        ws.lifecycle.set_renewal(made.channel.id, True)
+        stack.advance(DAY + 3600)
+        deadline = time.monotonic() + 30
+        current = ws.codes.current_code(made.channel.id)
+        while current is not None and current.id == made.code.id:
+            assert time.monotonic() < deadline, "the worker did not renew the code"
+            time.sleep(0.2)
+            current = ws.codes.current_code(made.channel.id)
+        assert current is not None
+        assert current.scene == made.code.scene

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 from sqlalchemy import Engine, func, select, update
@@ -94,7 +94,10 @@ def lifecycle_stack(
     *,
     daily_quota: int | None = None,
     permanent_limit: int = 100_000,
+    worker: bool = False,
 ) -> Iterator[LifecycleStack]:
+    """The stack; ``worker``: run ``wxqr serve``'s background worker (its chores follow the
+    shifted clock), else tests call the services' chores themselves."""
     clock = ShiftedClock(-START_BEHIND)
     start = time.time() - START_BEHIND
     with running_emulator(
@@ -103,7 +106,9 @@ def lifecycle_stack(
         account = get_account(engine, APPID) or add_account(
             engine, appid=APPID, token=TOKEN, app_secret=SECRET
         )
-        settings = make_settings(database_url, emulator)
+        settings = replace(
+            make_settings(database_url, emulator), worker_enabled=worker, worker_poll_seconds=0.1
+        )
         with Runtime.open(settings, engine=engine, serve=True, clock=clock) as runtime:
             ws = runtime.workspace
             key = ws.api_keys.create(f"test-{uuid.uuid4().hex[:6]}").secret
