@@ -14,6 +14,7 @@ from wxqr.service.channels import NewChannel
 from wxqr.service.codes import CodeSpec
 from wxqr.service.errors import InvalidInputError
 from wxqr.service.quotas import PermanentCapError, QuotaExhaustedError
+from wxqr.service.scan_sessions import NewScanSession
 
 CREATE = "/cgi-bin/qrcode/create"
 DAY = 86400
@@ -36,11 +37,12 @@ def test_wxqr_counts_the_calls_wechat_counts(engine: Engine, database_url: str) 
             ("C", CodeSpec()),
         ]:
             ws.channel_codes.create(stack.account.id, NewChannel(name=name), spec)
+        ws.scan_sessions.create(stack.account.id, NewScanSession("login"))  # a code too
         usage = ws.quotas.usage(stack.account)
         assert usage.source == "wechat"
-        assert usage.wechat_used == usage.wxqr_used == usage.used == 3
+        assert usage.wechat_used == usage.wxqr_used == usage.used == 4
         assert usage.daily_limit == 100_000
-        assert usage.remaining == 99_997
+        assert usage.remaining == 99_996
         assert (usage.permanent_used, usage.permanent_limit) == (2, 100_000)
         stack.advance(DAY)  # a new China day: both counts start again
         fresh = ws.quotas.usage(stack.account)

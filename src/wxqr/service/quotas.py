@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.protocol import PERMANENT_CODE_LIMIT, QRKind
@@ -161,11 +161,13 @@ class QuotaService:
             return int(conn.execute(query).scalar() or 0)
 
     def permanent_count(self, account_id: int) -> int:
-        query = select(scenes.c.id).where(
-            scenes.c.account_id == account_id, scenes.c.qr_kind == QRKind.PERMANENT.value
+        query = (
+            select(func.count())
+            .select_from(scenes)
+            .where(scenes.c.account_id == account_id, scenes.c.qr_kind == QRKind.PERMANENT.value)
         )
         with self._engine.connect() as conn:
-            return len(conn.execute(query).all())
+            return int(conn.execute(query).scalar_one())
 
     def usage(self, account: Account) -> QuotaUsage:
         """Today's quota: WeChat's answer when it can be asked, wxqr's own count always."""
