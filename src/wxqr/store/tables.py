@@ -401,6 +401,9 @@ channel_renewals = Table(
     Column("updated_at", BigInt, nullable=False),
 )
 
+# The renewal chore and `wxqr code expiring` look for temporary codes by expiry every minute.
+Index(None, scenes.c.qr_kind, scenes.c.expires_at)
+
 # What happened to a temporary code near its end: the code that replaced it (renewal) and
 # when the ``code.expiring`` notice went out (each happens once per code).
 code_lifecycle = Table(

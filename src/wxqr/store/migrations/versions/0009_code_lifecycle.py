@@ -34,6 +34,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_channel_renewals")),
     )
+    op.create_index(
+        op.f("ix_scenes_qr_kind_expires_at"), "scenes", ["qr_kind", "expires_at"], unique=False
+    )
     op.create_table(
         "code_lifecycle",
         sa.Column("scene_ref", sa.Integer(), nullable=False),
@@ -76,3 +79,4 @@ def downgrade() -> None:
     op.drop_table("wechat_quota_usage")
     op.drop_table("code_lifecycle")
     op.drop_table("channel_renewals")
+    op.drop_index(op.f("ix_scenes_qr_kind_expires_at"), table_name="scenes")
