@@ -209,3 +209,19 @@ def test_the_serving_worker_renews_on_its_own(engine: Engine, database_url: str)
             current = ws.codes.current_code(made.channel.id)
         assert current is not None
         assert current.scene == made.code.scene
+
+
+def test_archived_channels_are_neither_renewed_nor_announced(
+    engine: Engine, database_url: str
+) -> None:
+    with lifecycle_stack(engine, database_url) as stack:
+        ws = stack.ws
+        shelved = ws.channel_codes.create(stack.account.id, NewChannel(name="Old"), _temporary(3))
+        quiet = ws.channel_codes.create(stack.account.id, NewChannel(name="Gone"), _temporary(3))
+        ws.lifecycle.set_renewal(shelved.channel.id, True)
+        ws.channels.archive(shelved.channel.id)
+        ws.channels.archive(quiet.channel.id)
+        stack.advance(DAY + 3600)
+        run = ws.lifecycle.run_due()
+        assert run.renewed == []
+        assert run.notified == []

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, insert, select, update
 from wxqr.protocol import QRKind
 from wxqr.service.access import AccountAccess
 from wxqr.service.accounts import get_account_by_id
+from wxqr.service.channels import ChannelStatus
 from wxqr.service.code_events import (
     EXPIRING,
     RENEWED,
@@ -251,9 +252,11 @@ class CodeLifecycle:
         query = (
             select(s.c.id, s.c.channel_id, s.c.expires_at, lead)
             .join(r, r.c.channel_id == s.c.channel_id)
+            .join(channels, channels.c.id == s.c.channel_id)
             .outerjoin(life, life.c.scene_ref == s.c.id)
             .where(
                 r.c.auto_renew.is_(True),
+                channels.c.status == ChannelStatus.ACTIVE.value,  # archived: no quota spent
                 s.c.qr_kind == QRKind.TEMPORARY.value,
                 s.c.ticket.is_not(None),
                 s.c.expires_at.is_not(None),
@@ -326,10 +329,11 @@ class CodeLifecycle:
         s, r, life = scenes, channel_renewals, code_lifecycle
         query = (
             select(s.c.id, s.c.channel_id, s.c.account_id)
+            .join(channels, channels.c.id == s.c.channel_id)
             .outerjoin(r, r.c.channel_id == s.c.channel_id)
             .outerjoin(life, life.c.scene_ref == s.c.id)
             .where(
-                s.c.channel_id.is_not(None),
+                channels.c.status == ChannelStatus.ACTIVE.value,
                 s.c.qr_kind == QRKind.TEMPORARY.value,
                 s.c.ticket.is_not(None),
                 s.c.expires_at > now,
