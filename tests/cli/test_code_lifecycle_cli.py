@@ -102,3 +102,8 @@ def test_lifecycle_commands(run: Any, ws: WS, tmp_path: Path) -> None:
     assert _json(
         run("code", "zip", "-o", str(tmp_path / "all.zip"), "--force", "--format", "json")
     )["files"] == ["Flyer.png", "Poster.png"]
+
+    reissued = _json(run("code", "reissue", "--format", "json"))
+    assert [i["channel"] for i in reissued["issued"]] == ["Flyer"]
+    assert reissued["issued"][0]["kind"] == "permanent"
+    assert reissued["skipped"] == [{"channel": "Poster", "reason": "its code is still active"}]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from tests.support.lifecycle_stack import lifecycle_stack
 from wxqr.protocol import QRKind
 from wxqr.service.bulk import BulkImportError, import_channels, parse_channel_csv
+from wxqr.service.bulk_issue import BulkIssueError, issue_codes
 from wxqr.service.channels import NewChannel
 from wxqr.service.codes import CodeSpec
 from wxqr.service.errors import InvalidInputError
@@ -140,3 +141,29 @@ def test_the_permanent_cap_of_wechat_stops_a_job_cleanly(engine: Engine, databas
         assert isinstance(stopped.value.reason, PermanentCapError)
         assert "temporary codes" in stopped.value.reason.detail
         assert ws.channels.count(stack.account.id) == 2
+
+
+def test_a_bulk_reissue_checks_the_quota_and_continues(engine: Engine, database_url: str) -> None:
+    with lifecycle_stack(engine, database_url, daily_quota=3) as stack:
+        ws = stack.ws
+        account_id = stack.account.id
+        spec = CodeSpec(kind=QRKind.TEMPORARY, expire_seconds=DAY // 2)
+        for n in range(3):
+            ws.channel_codes.create(account_id, NewChannel(name=f"T{n}", group="g"), spec)
+        ws.channels.create(account_id, NewChannel(name="Bare", group="g"))
+        stack.advance(DAY)  # the codes expired; a new day with 3 calls
+        channels = ws.channels.list_channels(account_id, group="g")
+        calls = stack.emulator.calls(CREATE)
+        with pytest.raises(QuotaExhaustedError, match=r"needs 4 .* it can do 3 today"):
+            issue_codes(ws.codes, ws.quotas, account_id, channels, CodeSpec(), now=ws.clock())
+        assert stack.emulator.calls(CREATE) == calls
+
+        with pytest.raises(BulkIssueError) as stopped:  # no pre-check: WeChat's 45009
+            issue_codes(ws.codes, None, account_id, channels, CodeSpec(), now=ws.clock())
+        assert isinstance(stopped.value.reason, QuotaExhaustedError)
+        assert len(stopped.value.summary.issued) == 3
+
+        stack.advance(DAY)
+        done = issue_codes(ws.codes, ws.quotas, account_id, channels, CodeSpec(), now=ws.clock())
+        assert done.text() == "issued 1, skipped 3, failed 0"
+        assert all(ws.codes.current_code(c.id) is not None for c in channels)

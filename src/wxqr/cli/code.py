@@ -23,6 +23,7 @@ from wxqr.cli._ws import (
 )
 from wxqr.cli.channel import code_dict, code_spec
 from wxqr.service.bulk import build_zip
+from wxqr.service.bulk_issue import BulkIssueError, issue_codes
 from wxqr.service.channels import ChannelStatus
 from wxqr.service.code_expiry import check_exportable, expiry_date
 from wxqr.service.code_images import ImageFormat, ImageSource, ImageSpec
@@ -307,3 +308,61 @@ def quota_command(
     console.print(table)
     if usage.note:
         warn(usage.note)
+
+
+@app.command("reissue")
+def reissue_command(
+    group: str | None = typer.Option(None, "--group", "-g", help="Only this group."),
+    kind: str = typer.Option("permanent", "--kind", help="permanent | temporary"),
+    scene_type: str = typer.Option("id", "--scene-type", help="id | str"),
+    expire_days: int | None = typer.Option(None, "--expire-days", min=1, max=30),
+    every: bool = typer.Option(
+        False,
+        "--all",
+        help="Also channels whose code is still active (default: only "
+        "channels without a code or with an expired one).",
+    ),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Issue a new code for many channels (those whose code expired, or --all), checking
+    WeChat's daily quota first; run it again to continue one that stopped."""
+    spec = code_spec(kind, scene_type, None, expire_days)
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        channels = ws.channels.list_channels(acct.id, group=group, status=ChannelStatus.ACTIVE)
+        if not channels:
+            fail("no channel matches")
+        with Progress(console=console, transient=output is OutputFormat.JSON) as progress:
+            task = progress.add_task("issuing codes", total=len(channels))
+            try:
+                summary = issue_codes(
+                    ws.codes,
+                    ws.quotas,
+                    acct.id,
+                    channels,
+                    spec,
+                    only_unusable=not every,
+                    progress=lambda done, _total: progress.update(task, completed=done),
+                    now=ws.clock(),
+                )
+            except BulkIssueError as exc:
+                progress.stop()
+                console.print(exc.summary.text())
+                fail(exc.detail)
+        now = ws.clock()
+    if output is OutputFormat.JSON:
+        emit_json(
+            {
+                "issued": [
+                    {"channel": c.name, **(code_dict(code, now) or {})}
+                    for c, code in summary.issued
+                ],
+                "skipped": [{"channel": c.name, "reason": why} for c, why in summary.skipped],
+                "failed": [{"channel": c.name, "reason": why} for c, why in summary.failed],
+            }
+        )
+        return
+    console.print(summary.text())
+    for channel, why in summary.failed:
+        console.print(f"  [red]failed[/] {escape(channel.name)}: {escape(why)}")
