@@ -10,6 +10,7 @@ code (the CLI prints it to stderr, the API sends it in a ``Warning`` header).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from wxqr.protocol import QRKind
@@ -54,9 +55,10 @@ def temporary_warning(code: Code) -> str | None:
     )
 
 
-def check_exportable(code: Code, force: bool, now: float) -> str | None:
-    """Refuse to export an expired code unless ``force``; the warning to show, if any."""
-    if code.status(now) is CodeStatus.EXPIRED:
+def check_exportable(code: Code, force: bool, now: float | None = None) -> str | None:
+    """Refuse to export an expired code unless ``force``; the warning to show, if any.
+    ``now``: the caller's clock (the workspace's ``clock()``), wall time by default."""
+    if code.status(time.time() if now is None else now) is CodeStatus.EXPIRED:
         if not force:
             raise CodeExpiredError(
                 f"code {code.id} expired on {expiry_date(code)}: scanning it shows WeChat's "
