@@ -113,10 +113,10 @@ class QuotaOut(BaseModel):
 )
 def expiring_codes(
     ws: WS,
-    expiring_within: Annotated[
-        str, Query(pattern=_DURATION, description="e.g. 7d, 48h, 90m (s, m, h, d, w).")
-    ],
     account: Annotated[str | None, Query(description="appid (optional with one account)")] = None,
+    expiring_within: Annotated[
+        str, Query(pattern=_DURATION, description="e.g. 7d (the default), 48h, 90m.")
+    ] = "7d",
 ) -> list[ExpiringCodeOut]:
     acct = ws.account(account)
     found = ws.lifecycle.expiring(acct.id, parse_duration(expiring_within))
