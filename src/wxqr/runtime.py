@@ -27,9 +27,16 @@ from sqlalchemy import Engine
 from wxqr.protocol import PERMANENT_CODE_LIMIT
 from wxqr.service.accounts import sync_env_account
 from wxqr.service.catalog_version import CatalogVersion
-from wxqr.service.chores import resume_reservations_chore, scan_sessions_chore
+from wxqr.service.chores import (
+    code_lifecycle_chore,
+    resume_reservations_chore,
+    scan_sessions_chore,
+)
+from wxqr.service.code_images import CodeImages, ImageSpec  # lifecycle:
+from wxqr.service.code_lifecycle import CodeLifecycle  # lifecycle:
 from wxqr.service.codes import CodeService
 from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
+from wxqr.service.quotas import QuotaService  # lifecycle:
 from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.secrets_box import SecretBox, bind_secret_box
 from wxqr.service.secrets_rotation import check_stored_secrets
@@ -376,8 +383,31 @@ def _build_serving_parts(
                     retention_days=settings.scan_session_retention_days,
                 )
             ),
+            code_lifecycle_chore(  # lifecycle: renewals and code.expiring
+                _lifecycle(worker_engine, reservations, clients, settings, clock)
+            ),
         ],
     )
     parts.webhook_dispatcher = delivery_worker(writer_url, settings)
     wake = worker.wake
     ingest.writer.on_commit = lambda results: wake() if any(r.inserted for r in results) else None
+
+
+def _lifecycle(
+    engine: Engine,
+    codes: CodeService,
+    clients: WeChatClients,
+    settings: Settings,
+    clock: Callable[[], float],
+) -> CodeLifecycle:
+    """lifecycle: the renewal chore's service, on the worker's engine."""
+    images = CodeImages(engine, clients.client, clock=clock)
+    return CodeLifecycle(
+        engine,
+        codes,
+        quotas=QuotaService(engine, clients.client, clock=clock),
+        warm=lambda code: images.image(code, ImageSpec()),
+        clock=clock,
+        default_lead_seconds=settings.renew_lead_seconds,
+        expiring_notice_seconds=settings.expiring_notice_seconds,
+    )

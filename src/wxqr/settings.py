@@ -268,6 +268,10 @@ class Settings:
     # posters: the font file of poster captions (None: the first CJK font of the search
     # order in wxqr.render's FONT_SEARCH_ORDER, e.g. Debian's fonts-noto-cjk).
     poster_font: str | None = None  # posters:
+    # lifecycle: how long before expiry the worker renews an auto-renew channel's temporary
+    # code (a channel may set its own), and sends code.expiring for codes that do not renew.
+    renew_lead_seconds: int = 2 * 86400  # lifecycle:
+    expiring_notice_seconds: int = 3 * 86400  # lifecycle:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -338,4 +342,10 @@ class Settings:
                 env, "WXQR_SCAN_SESSION_RETENTION_DAYS", 30.0
             ),
             poster_font=_optional(env, "WXQR_POSTER_FONT"),  # posters:
+            renew_lead_seconds=_int(  # lifecycle:
+                env, "WXQR_RENEW_LEAD_SECONDS", 2 * 86400, minimum=60
+            ),
+            expiring_notice_seconds=_int(  # lifecycle:
+                env, "WXQR_EXPIRING_NOTICE_SECONDS", 3 * 86400, minimum=60
+            ),
         )

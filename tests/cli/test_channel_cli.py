@@ -122,10 +122,17 @@ def test_bulk_import(run: Invoke, tmp_path: Path) -> None:
     source = tmp_path / "channels.csv"
     source.write_text("name,group,kind\nA,g,permanent\nB,g,temporary\nC,,\n", encoding="utf-8")
     created = _json(run("channel", "import", str(source), "--format", "json"))
-    assert [c["name"] for c in created] == ["A", "B", "C"]
-    again = run("channel", "import", str(source))
-    assert again.exit_code == 1
-    assert "already exists" in again.stderr
+    assert [c["name"] for c in created["created"]] == ["A", "B", "C"]
+    again = run("channel", "import", str(source))  # lifecycle: resumable, nothing to do
+    assert again.exit_code == 0, again.output
+    assert "created 0, skipped 3, failed 0" in again.stdout
+    source.write_text("name,group\nA,other\n", encoding="utf-8")
+    differs = run("channel", "import", str(source))
+    assert differs.exit_code == 1
+    assert "already exists and differs" in differs.stderr
+    forced = run("channel", "import", str(source), "--skip-existing")
+    assert forced.exit_code == 0
+    assert "exists and differs" in forced.stdout
 
 
 @pytest.mark.parametrize(

@@ -308,6 +308,16 @@ CASES = [
         {"WXQR_POSTER_FONT": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"},
         lambda rt: rt.workspace.posters.font_path().name == "NotoSansCJK-Bold.ttc",
     ),
+    Case(  # lifecycle:
+        ("WXQR_RENEW_LEAD_SECONDS",),
+        {"WXQR_RENEW_LEAD_SECONDS": "3600"},
+        lambda rt: rt.workspace.lifecycle.default_lead_seconds == 3600,
+    ),
+    Case(  # lifecycle:
+        ("WXQR_EXPIRING_NOTICE_SECONDS",),
+        {"WXQR_EXPIRING_NOTICE_SECONDS": "7200"},
+        lambda rt: rt.workspace.lifecycle.expiring_notice_seconds == 7200,
+    ),
 ]
 
 

@@ -68,7 +68,7 @@ def test_import_creates_channels_with_codes_and_reports_progress(ws: WS) -> None
         account.id,
         parse_channel_csv(GOOD),
         progress=lambda done, total: seen.append((done, total)),
-    )
+    ).created
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [c.code.scene for c in created[:3]] == ["1", "2", "shop-12"]
     assert created[2].code.kind is QRKind.TEMPORARY
@@ -91,7 +91,7 @@ def test_zip_holds_one_image_per_channel_named_by_it(ws: WS) -> None:
         workspace.codes,
         account.id,
         parse_channel_csv("name\nPoster A\nShop: 1/2\n海报 B\n"),
-    )
+    ).created
     bare = workspace.channels.create(account.id, NewChannel(name="No code yet"))
     channels = [c.channel for c in created] + [bare]
     progress: list[int] = []

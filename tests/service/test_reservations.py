@@ -212,6 +212,7 @@ def test_wxqr_serves_worker_has_the_resume_chore(database_url: str) -> None:
         assert [c.name for c in app.state.worker.chores] == [
             "finish abandoned code reservations",
             "expire and prune scan sessions",
+            "renew temporary codes, announce expiring ones",  # lifecycle:
         ]
     finally:
         app.state.runtime.close()

@@ -19,8 +19,16 @@ from wxqr.cli._ws import (
     fail,
     open_workspace,
 )
-from wxqr.service.bulk import import_channels, parse_channel_csv
+from wxqr.service.bulk import (
+    BulkImportError,
+    BulkSummary,
+    FailedRow,
+    SkippedRow,
+    import_channels,
+    parse_channel_csv,
+)
 from wxqr.service.channels import Channel, ChannelStatus, NewChannel
+from wxqr.service.code_lifecycle import parse_duration
 from wxqr.service.code_spec import parse_code_spec
 from wxqr.service.codes import Code, CodeSpec
 from wxqr.service.errors import ServiceError
@@ -141,13 +149,21 @@ def _print_channel(
 @app.command("import")
 def import_command(
     csv_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV file.")],
+    skip_existing: bool = typer.Option(
+        False,
+        "--skip-existing",
+        help="Skip rows whose name is taken even by a different channel "
+        "(rows matching an existing channel are always skipped).",
+    ),
     account: str | None = ACCOUNT_OPTION,
     output: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Create many channels (and their codes) from a CSV file with a header row.
 
     Columns: name (required), group, kind (permanent|temporary), scene_type (id|str),
-    scene, expire_days, tags (separated by ';'). Every row is checked first."""
+    scene, expire_days, tags (separated by ';'), reply, payload (JSON), follower_tags.
+    Every row is checked first, and the quota: an import that cannot finish today is
+    refused. Re-running the same CSV skips the rows already done and continues."""
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -157,18 +173,43 @@ def import_command(
         rows = parse_channel_csv(text)
         with Progress(console=console, transient=output is OutputFormat.JSON) as progress:
             task = progress.add_task("creating channels", total=len(rows))
-            created = import_channels(
-                ws.channels,
-                ws.codes,
-                acct.id,
-                rows,
-                progress=lambda done, _total: progress.update(task, completed=done),
-            )
-        now = ws.clock()
-        if output is OutputFormat.JSON:
-            emit_json([channel_dict(c.channel, c.code, now) for c in created])
-        else:
-            console.print(f"created {len(created)} channels")
+            try:
+                summary = import_channels(
+                    ws.channels,
+                    ws.codes,
+                    acct.id,
+                    rows,
+                    progress=lambda done, _total: progress.update(task, completed=done),
+                    skip_existing=skip_existing,
+                    quotas=ws.quotas,
+                )
+            except BulkImportError as exc:
+                progress.stop()
+                _print_summary(exc.summary, ws.clock(), output)
+                fail(exc.detail)
+        _print_summary(summary, ws.clock(), output)
+
+
+def _print_summary(summary: BulkSummary, now: float, output: OutputFormat) -> None:
+    """The import's outcome: JSON, or one line and the reasons of skipped/failed rows."""
+    if output is OutputFormat.JSON:
+        emit_json(
+            {
+                "created": [channel_dict(c.channel, c.code, now) for c in summary.created],
+                "skipped": [vars_of(row) for row in summary.skipped],
+                "failed": [vars_of(row) for row in summary.failed],
+            }
+        )
+        return
+    console.print(summary.text())
+    for skipped in summary.skipped:
+        console.print(f"  skipped line {skipped.line} {skipped.name!r}: {skipped.reason}")
+    for failed in summary.failed:
+        console.print(f"  [red]failed[/] line {failed.line} {failed.name!r}: {failed.reason}")
+
+
+def vars_of(row: SkippedRow | FailedRow) -> dict[str, Any]:
+    return {"line": row.line, "name": row.name, "reason": row.reason}
 
 
 @app.command("list")
@@ -257,3 +298,42 @@ def archive_command(
             emit_json(channel_dict(archived, ws.codes.current_code(archived.id), ws.clock()))
         else:
             console.print(f"archived channel {archived.name!r} (id {archived.id})")
+
+
+@app.command("renewal")
+def renewal_command(
+    channel: str = typer.Argument(..., help="Channel name or id."),
+    auto_renew: bool | None = typer.Option(
+        None,
+        "--auto-renew/--no-auto-renew",
+        help="Renew the channel's temporary code before it expires (or stop).",
+    ),
+    lead: str | None = typer.Option(
+        None, "--lead", help="How long before expiry to renew, e.g. 2d, 36h (default: 2d)."
+    ),
+    account: str | None = ACCOUNT_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Show or change whether the worker renews the channel's temporary code (issue 19)."""
+    with open_workspace() as ws:
+        acct = ws.account(account)
+        found = ws.channels.find(acct.id, channel)
+        setting = ws.lifecycle.renewal(found.id)
+        if auto_renew is not None or lead is not None:
+            seconds = None if lead is None else parse_duration(lead, field_name="--lead")
+            enabled = setting.auto_renew if auto_renew is None else auto_renew
+            setting = ws.lifecycle.set_renewal(found.id, enabled, seconds)
+    data = {
+        "channel_id": setting.channel_id,
+        "auto_renew": setting.auto_renew,
+        "lead_seconds": setting.lead_seconds,
+        "lead_is_default": not setting.custom_lead,
+    }
+    if output is OutputFormat.JSON:
+        emit_json(data)
+        return
+    state = "on" if setting.auto_renew else "off"
+    console.print(
+        f"auto-renew of {found.name!r}: {state}, {setting.lead_seconds / 3600:g} h before expiry"
+        + ("" if setting.custom_lead else " (default)")
+    )

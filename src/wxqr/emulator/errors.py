@@ -39,6 +39,7 @@ ERRMSG: dict[int, str] = {
     61500: "date format error",
     61501: "date range error",
     40097: "invalid args",
+    76021: "cgi_path not found, please check",
 }
 
 

@@ -25,6 +25,10 @@ __all__ = ["EmulatorState", "Settings"]
 
 _PUSH_LOG_SIZE = 10_000
 
+#: WeChat's daily call limits of APIs that have one whatever the emulator's
+#: ``daily_quota`` (lifecycle: ``qrcode/create`` allows 100,000 calls a day per account).
+DEFAULT_DAILY_LIMITS: dict[str, int] = {"/cgi-bin/qrcode/create": 100_000}
+
 
 @dataclass
 class Settings:
@@ -129,16 +133,27 @@ class EmulatorState:
     def count_call(self, path: str) -> None:
         self.calls[path] = self.calls.get(path, 0) + 1
 
+    def daily_limit(self, path: str) -> int | None:
+        """The daily call limit of ``path``: the configured ``daily_quota``, else WeChat's
+        own for the APIs that have one (None: unlimited)."""
+        limit = self.settings.daily_quota
+        return DEFAULT_DAILY_LIMITS.get(path) if limit is None else limit
+
+    def quota_used(self, appid: str, path: str) -> int:
+        """Calls of ``path`` counted today (China's calendar day, by the emulator's clock)."""
+        day, used = self.quota.get((appid, path), (None, 0))
+        return used if day == china_date(self.clock.now()) else 0
+
+    def check_quota(self, appid: str, path: str) -> None:
+        """45009 when the daily quota of ``path`` is used up (nothing counted)."""
+        limit = self.daily_limit(path)
+        if limit is not None and self.quota_used(appid, path) >= limit:
+            raise WeChatError(45009)
+
     def take_quota(self, appid: str, path: str) -> None:
         """Count one call against the daily quota of ``path`` (45009 when used up)."""
-        limit = self.settings.daily_quota
-        today = china_date(self.clock.now())
-        day, used = self.quota.get((appid, path), (today, 0))
-        if day != today:
-            used = 0
-        if limit is not None and used >= limit:
-            raise WeChatError(45009)
-        self.quota[(appid, path)] = (today, used + 1)
+        self.check_quota(appid, path)
+        self.quota[(appid, path)] = (china_date(self.clock.now()), self.quota_used(appid, path) + 1)
 
     def clear_quota(self, appid: str) -> None:
         for key in [k for k in self.quota if k[0] == appid]:

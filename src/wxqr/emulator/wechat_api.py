@@ -95,14 +95,36 @@ class WeChatAPI:
         return JSONResponse(issued.to_json())
 
     async def qrcode_create(self, request: Request) -> Response:
-        appid = self._authorize(request)
-        create = parse_create(await request.body())
+        """A new ticket. Only calls that issue one count against the daily quota (45009
+        once it is used up), so ``quota/get`` says how many codes were made today."""
         state = self.state
+        path = request.url.path
+        appid = state.tokens.check(request.query_params.get("access_token"), state.clock.now())
+        state.check_quota(appid, path)
+        create = parse_create(await request.body())
         created = state.codes.create(
             appid, create, state.clock.now_int(), state.settings.permanent_limit
         )
+        state.take_quota(appid, path)
         state.dirty = True
         return JSONResponse(created.to_json())
+
+    async def quota_get(self, request: Request) -> Response:
+        """``openapi/quota/get``: an API's daily limit, today's use and what remains
+        (76021 for a path without a daily limit); asking costs no quota."""
+        appid = self.state.tokens.check(
+            request.query_params.get("access_token"), self.state.clock.now()
+        )
+        data = _json_body(await request.body())
+        cgi_path = data.get("cgi_path")
+        if not isinstance(cgi_path, str) or not cgi_path.startswith("/"):
+            raise WeChatError(40097, "invalid args: cgi_path")
+        limit = self.state.daily_limit(cgi_path)
+        if limit is None:
+            raise WeChatError(76021)
+        used = min(limit, self.state.quota_used(appid, cgi_path))
+        quota = {"daily_limit": limit, "used": used, "remain": limit - used}
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "quota": quota})
 
     async def showqrcode(self, request: Request) -> Response:
         ticket = request.query_params.get("ticket", "")
@@ -199,6 +221,7 @@ def wechat_routes(state: EmulatorState) -> list[Route]:
         ("/cgi-bin/tags/members/batchuntagging", api.batch_untagging, "POST"),
         ("/datacube/getusersummary", api.user_summary, "POST"),
         ("/cgi-bin/clear_quota", api.clear_quota, "POST"),
+        ("/cgi-bin/openapi/quota/get", api.quota_get, "POST"),  # lifecycle:
     ]
     return [
         Route(path, _endpoint(handler, method), methods=["GET", "POST"])

@@ -271,6 +271,11 @@ class ScopedCodeService(CodeService):
         self._access.require_write()
         return super().issue(channel_id, spec)
 
+    def renew(self, code_id: int) -> Code:  # lifecycle:
+        self.get(code_id)
+        self._access.require_write()
+        return super().renew(code_id)
+
     def resume_abandoned(self, *args: Any, **kwargs: Any) -> ResumedReservations:
         # A chore over every account: never a scoped caller's to run.
         raise ForbiddenError("resuming reservations needs access to every account")

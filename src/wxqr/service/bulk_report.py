@@ -24,8 +24,9 @@ __all__ = ["ImportReport", "RowReport", "import_with_report"]
 class RowReport:
     line: int
     name: str
-    error: str | None = None  # why the row cannot be imported
+    error: str | None = None  # why the row cannot be imported (or failed)
     created: BulkCreated | None = None
+    skipped: str | None = None  # why the row was skipped (done by an earlier upload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,11 @@ def _one_row_csv(header: list[str], record: list[str]) -> str:
     return out.getvalue()
 
 
-def _check_rows(text: str, taken: set[str]) -> list[RowReport]:
-    """Every data row checked on its own, with the whole-file rules (unique names)."""
+def _check_rows(text: str) -> list[RowReport]:
+    """Every data row checked on its own, with the whole-file rules (unique names).
+    Names of existing channels are import_channels' business: a row already done by an
+    earlier upload of the same file is skipped (a re-upload resumes), a different channel
+    of that name refuses the file."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader)
     reports: list[RowReport] = []
@@ -65,9 +69,7 @@ def _check_rows(text: str, taken: set[str]) -> list[RowReport]:
             reports.append(RowReport(line, name, exc.detail.replace("line 2: ", "", 1)))
             continue
         name = row.channel.name
-        if name in taken:
-            reports.append(RowReport(line, name, f"a channel named {name!r} already exists"))
-        elif name in seen:
+        if name in seen:
             reports.append(RowReport(line, name, f"{name!r} is already on line {seen[name]}"))
         else:
             reports.append(RowReport(line, name))
@@ -88,25 +90,33 @@ def import_with_report(
         if not exc.detail.startswith("line "):
             raise
         rows = []
-    taken = {c.name for c in channels.list_channels(account_id)}
     try:
-        checked = _check_rows(text, taken)
+        checked = _check_rows(text)
     except csv.Error as exc:  # pragma: no cover - parse_channel_csv read it already
         raise InvalidInputError(f"the CSV cannot be read: {exc}") from None
     if not rows or any(r.error for r in checked):
         return ImportReport(rows=tuple(checked), imported=False)
     try:
-        created = import_channels(channels, codes, account_id, rows)
+        summary = import_channels(channels, codes, account_id, rows)
     except BulkImportError as exc:
         kept = {c.channel.name: c for c in exc.created}
         report = tuple(
             RowReport(r.line, r.channel.name, created=kept.get(r.channel.name)) for r in rows
         )
         return ImportReport(rows=report, imported=True, stopped=exc.detail)
-    by_name = {c.channel.name: c for c in created}
+    by_name = {c.channel.name: c for c in summary.created}
+    skipped = {s.line: s.reason for s in summary.skipped}
+    failed = {f.line: f.reason for f in summary.failed}
     return ImportReport(
         rows=tuple(
-            RowReport(r.line, r.channel.name, created=by_name[r.channel.name]) for r in rows
+            RowReport(
+                r.line,
+                r.channel.name,
+                error=failed.get(r.line),
+                created=by_name.get(r.channel.name),
+                skipped=skipped.get(r.line),
+            )
+            for r in rows
         ),
         imported=True,
     )

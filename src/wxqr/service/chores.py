@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from wxqr.service.code_lifecycle import CodeLifecycle, LifecycleRun
 from wxqr.service.codes import ABANDONED_AFTER_SECONDS, CodeService, ResumedReservations
 from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.worker import Chore
 
 __all__ = [
+    "LIFECYCLE_EVERY_SECONDS",
     "RESUME_EVERY_SECONDS",
     "SWEEP_SESSIONS_EVERY_SECONDS",
+    "code_lifecycle_chore",
     "resume_reservations_chore",
     "scan_sessions_chore",
 ]
@@ -19,6 +22,7 @@ log = logging.getLogger(__name__)
 
 RESUME_EVERY_SECONDS = 300.0
 SWEEP_SESSIONS_EVERY_SECONDS = 1.0
+LIFECYCLE_EVERY_SECONDS = 60.0
 
 
 def resume_reservations_chore(
@@ -57,3 +61,18 @@ def scan_sessions_chore(
         return sessions.sweep_expired(), sessions.prune()
 
     return Chore("expire and prune scan sessions", every_seconds, run)
+
+
+def code_lifecycle_chore(
+    lifecycle: CodeLifecycle, *, every_seconds: float = LIFECYCLE_EVERY_SECONDS
+) -> Chore:
+    """lifecycle: renew auto-renew channels' temporary codes before they expire, and send
+    ``code.expiring`` for the others (docs/codes.md)."""
+
+    def run() -> LifecycleRun:
+        done = lifecycle.run_due()
+        if done.renewed:
+            log.info("renewed temporary codes (old -> new): %s", done.renewed)
+        return done
+
+    return Chore("renew temporary codes, announce expiring ones", every_seconds, run)

@@ -51,6 +51,7 @@ from wxqr.service.errors import (
     NotFoundError,
     upstream_error,
 )
+from wxqr.service.quotas import quota_error, record_qrcode_call  # lifecycle:
 from wxqr.service.session_scenes import SESSION_SCENE_PREFIX  # scan-sessions:
 from wxqr.store.tables import accounts, channels, scenes
 from wxqr.wechat import (
@@ -274,12 +275,68 @@ class CodeService:
                 ticket = issuer.create_qrcode(request)
         except WeChatError as exc:
             self._release(code_id)
-            raise upstream_error(exc, "issue the code") from None
+            raise quota_error(exc, "issue the code") or upstream_error(
+                exc, "issue the code"
+            ) from None
         except BaseException:
             self._release(code_id)
             raise
+        record_qrcode_call(self._engine, account.id, self._clock())  # lifecycle: own count
         self._store_ticket(code_id, request, ticket)
         return self.get(code_id)
+
+    def renew(self, code_id: int) -> Code:
+        """lifecycle: a new temporary code for the scene of ``code`` (same lifetime),
+        which becomes the scene's code: the old row keeps its ticket, channel and events
+        under the scene ``~<id>~<scene>``, while pushes of the scene (WeChat's EventKey,
+        whichever ticket was scanned) name the new code, so both tickets count for the
+        channel. WeChat is asked first: a refusal leaves everything as it was."""
+        old = self.get(code_id)
+        if old.kind is not QRKind.TEMPORARY or old.ticket is None:
+            raise InvalidInputError("only an issued temporary code can be renewed", field="code")
+        account = get_account_by_id(self._engine, old.account_id)
+        if account is None or not account.app_secret:
+            raise InvalidInputError("the code's account has no app secret", field="account")
+        spec = CodeSpec(kind=QRKind.TEMPORARY, expire_seconds=old.expire_seconds)
+        request = _validated_request(spec, old.scene_value)
+        try:
+            with self._issuer_for(account) as issuer:
+                ticket = issuer.create_qrcode(request)
+        except WeChatError as exc:
+            raise quota_error(exc, "renew the code") or upstream_error(
+                exc, "renew the code"
+            ) from None
+        now = int(self._clock())
+        record_qrcode_call(self._engine, account.id, now)
+        lifetime = ticket.expire_seconds or request.expire_seconds or 0
+        with self._engine.begin() as conn:
+            reply = conn.execute(select(scenes.c.reply).where(scenes.c.id == old.id)).scalar()
+            moved = conn.execute(
+                update(scenes)
+                .where(scenes.c.id == old.id, scenes.c.scene == old.scene)
+                .values(scene=f"~{old.id}~{old.scene}"[:64])
+            ).rowcount
+            if not moved:
+                raise ConflictError(f"code {old.id} was renewed or retired meanwhile")
+            result = conn.execute(
+                insert(scenes).values(
+                    account_id=old.account_id,
+                    channel_id=old.channel_id,
+                    scene=old.scene,
+                    scene_type=old.scene_type.value,
+                    qr_kind=QRKind.TEMPORARY.value,
+                    ticket=ticket.ticket,
+                    url=ticket.url,
+                    expire_seconds=lifetime,
+                    expires_at=now + lifetime,  # by this service's clock, as run_due's
+                    reply=reply,
+                    created_at=now,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+        self._catalog.bump()
+        return self.get(int(key[0]))
 
     def resume_abandoned(
         self, older_than_seconds: float = ABANDONED_AFTER_SECONDS
@@ -313,15 +370,16 @@ class CodeService:
                 else:
                     result.left.append(code.id)
                 continue
+            record_qrcode_call(self._engine, account.id, self._clock())  # lifecycle:
             if self._store_ticket(code.id, request, ticket):  # else another process did
                 result.issued.append(code.id)
         return result
 
     def _store_ticket(self, code_id: int, request: QRRequest, ticket: QRTicket) -> bool:
         """Store the ticket of a reservation still without one; whether it was stored."""
-        expires_at = int(ticket.expires_at.timestamp()) if ticket.expires_at is not None else None
-        if request.kind is QRKind.TEMPORARY and expires_at is None:
-            expires_at = int(self._clock()) + (request.expire_seconds or 0)
+        expires_at = None
+        if request.kind is QRKind.TEMPORARY:  # lifecycle: by this service's clock
+            expires_at = int(self._clock()) + (ticket.expire_seconds or request.expire_seconds or 0)
         with self._engine.begin() as conn:
             stored = conn.execute(
                 update(scenes)

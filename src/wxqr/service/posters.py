@@ -49,6 +49,7 @@ from wxqr.render import (
 from wxqr.service.accounts import get_account_by_id
 from wxqr.service.bulk import zip_name
 from wxqr.service.channels import Channel, ChannelService, ChannelStatus
+from wxqr.service.code_expiry import check_exportable
 from wxqr.service.codes import Code, CodeService, CodeStatus
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
 from wxqr.store.tables import poster_templates
@@ -297,12 +298,9 @@ class PosterService:
         code = self._codes.current_code(channel.id)
         if code is None or code.url is None:
             raise NotFoundError(f"channel {channel.name!r} has no code yet: issue one first")
-        if code.status(self._clock()) is not CodeStatus.ACTIVE:
-            # TODO(lifecycle): code_expiry.check_exportable(code, force=...) once merged.
-            raise ConflictError(
-                f"channel {channel.name!r}'s code has expired: issue a new one "
-                "(`wxqr code issue`) before printing its poster"
-            )
+        # One rule for every export (wxqr.service.code_expiry): an expired code is refused
+        # (409); a poster is for print, so there is no "anyway" here.
+        check_exportable(code, False, self._clock())
         return code
 
     def channel_poster(self, channel_id: int, template: str | None, fmt: str = "png") -> Poster:

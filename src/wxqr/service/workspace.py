@@ -31,7 +31,8 @@ from wxqr.service.apikeys import ApiKeyService
 from wxqr.service.catalog_version import CatalogVersion
 from wxqr.service.channel_codes import ChannelCodes
 from wxqr.service.channels import ChannelService
-from wxqr.service.code_images import CodeImages
+from wxqr.service.code_images import CodeImages, ImageSpec
+from wxqr.service.code_lifecycle import CodeLifecycle  # lifecycle:
 from wxqr.service.code_styles import CodeStyles  # posters:
 from wxqr.service.codes import CodeService
 from wxqr.service.dashboard_users import DashboardUsers
@@ -39,6 +40,7 @@ from wxqr.service.errors import NotFoundError
 from wxqr.service.login_throttle import LoginThrottle, PasswordCheckGate, login_throttle_for
 from wxqr.service.posters import PosterService  # posters:
 from wxqr.service.posters_access import ScopedCodeStyles, ScopedPosterService  # posters:
+from wxqr.service.quotas import QuotaService  # lifecycle:
 from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
 from wxqr.service.stats import StatsService
 from wxqr.service.webhooks import WebhookService
@@ -175,6 +177,26 @@ class Workspace:
     def channel_codes(self) -> ChannelCodes:
         """The create-a-channel-with-its-first-code use case."""
         return ChannelCodes(self.channels, self.codes)
+
+    @property
+    def quotas(self) -> QuotaService:
+        """lifecycle: WeChat's daily qrcode/create quota and the permanent-code cap."""
+        return QuotaService(self.engine, self.clients.client, clock=self.clock)
+
+    @property
+    def lifecycle(self) -> CodeLifecycle:
+        """lifecycle: auto-renewal settings, expiring codes, the renewal chore."""
+        images = self.images
+        return CodeLifecycle(
+            self.engine,
+            self.codes,
+            quotas=self.quotas,
+            warm=lambda code: images.image(code, ImageSpec()),
+            clock=self.clock,
+            default_lead_seconds=self.settings.renew_lead_seconds,
+            expiring_notice_seconds=self.settings.expiring_notice_seconds,
+            access=self.access,
+        )
 
     def account_of_channel(self, channel_id: int) -> Account:
         channel = self.channels.get(channel_id)

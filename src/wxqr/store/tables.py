@@ -444,3 +444,40 @@ dashboard_users = Table(
     Column("created_at", BigInt, nullable=False),
     Column("last_login_at", BigInt, nullable=True),
 )
+
+# lifecycle: issue 19 §1-2 (revision 0009).
+# A channel's renewal setting: whether the worker renews its temporary code before expiry,
+# and how long before (NULL: WXQR_RENEW_LEAD_SECONDS). No row = not renewed.
+channel_renewals = Table(
+    "channel_renewals",
+    metadata,
+    Column("channel_id", ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("auto_renew", Boolean, nullable=False, server_default="0"),
+    Column("lead_seconds", Integer, nullable=True),
+    Column("updated_at", BigInt, nullable=False),
+)
+
+# The renewal chore and `wxqr code expiring` look for temporary codes by expiry every minute.
+Index(None, scenes.c.qr_kind, scenes.c.expires_at)
+
+# What happened to a temporary code near its end: the code that replaced it (renewal) and
+# when the ``code.expiring`` notice went out (each happens once per code).
+code_lifecycle = Table(
+    "code_lifecycle",
+    metadata,
+    Column("scene_ref", ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True),
+    Column("renewed_to", ForeignKey("scenes.id", ondelete="SET NULL"), nullable=True),
+    Column("renewed_at", BigInt, nullable=True),
+    Column("expiring_sent_at", BigInt, nullable=True),
+)
+
+# wxqr's own count of a WeChat API's daily calls per account (``qrcode/create``), by the
+# China calendar day WeChat's quotas reset on ("YYYY-MM-DD").
+wechat_quota_usage = Table(
+    "wechat_quota_usage",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("cgi_path", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("used", Integer, nullable=False, server_default="0"),
+)

@@ -32,7 +32,7 @@ from ._errors import (
     UnexpectedResponse,
     WeChatError,
 )
-from ._models import QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
 from ._observe import CallObserver, observe_calls
 from ._redis_cache import RedisTokenCache
 from ._sync import SyncWeChatClient
@@ -47,6 +47,7 @@ __all__ = [
     "TOKEN_ERRCODES",
     "USER_SUMMARY_MAX_DAYS",
     "APIError",
+    "ApiQuota",
     "CachedToken",
     "CallObserver",
     "ClientConfig",

@@ -18,7 +18,7 @@ from ._cache import CachedToken, MemoryTokenCache, TokenCache
 from ._config import ClientConfig
 from ._errors import InvalidToken, UnexpectedResponse
 from ._http import Sleep, WeChatHTTP
-from ._models import QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
 from ._tokens import Clock, TokenManager, fetch_token
 
 __all__ = [
@@ -157,6 +157,11 @@ class WeChatClient:
         if request.is_permanent:
             return QRTicket(ticket.ticket, ticket.url, None, None)
         return ticket
+
+    async def api_quota(self, cgi_path: str) -> ApiQuota:
+        """Today's quota of an API (e.g. ``/cgi-bin/qrcode/create``): limit, used, remain."""
+        body = await self._api("POST", "/cgi-bin/openapi/quota/get", body={"cgi_path": cgi_path})
+        return ApiQuota.from_response(body)
 
     def show_url(self, ticket: str) -> str:
         """The ``showqrcode`` URL of ``ticket`` on the configured mp base."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from ._errors import UnexpectedResponse
 
-__all__ = ["QRTicket", "Tag", "UserInfo", "UserSummaryRow"]
+__all__ = ["ApiQuota", "QRTicket", "Tag", "UserInfo", "UserSummaryRow"]
 
 
 def _require(body: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -126,4 +126,25 @@ class UserSummaryRow:
             user_source=_optional(body, "user_source", int) or 0,
             new_user=_optional(body, "new_user", int) or 0,
             cancel_user=_optional(body, "cancel_user", int) or 0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiQuota:
+    """An API's daily call quota as ``openapi/quota/get`` reports it (reset at midnight,
+    China time)."""
+
+    daily_limit: int
+    used: int
+    remain: int
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> ApiQuota:
+        quota = body.get("quota")
+        if not isinstance(quota, dict):
+            raise UnexpectedResponse("quota/get response lacks 'quota'")
+        return cls(
+            daily_limit=_require(quota, "daily_limit", int),
+            used=_require(quota, "used", int),
+            remain=_require(quota, "remain", int),
         )

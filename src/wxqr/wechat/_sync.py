@@ -19,7 +19,7 @@ from wxqr.protocol import QRRequest
 from ._cache import TokenCache
 from ._client import WeChatClient
 from ._config import ClientConfig
-from ._models import QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
 
 __all__ = ["SyncWeChatClient"]
 
@@ -84,6 +84,9 @@ class SyncWeChatClient:
 
     def create_qrcode(self, request: QRRequest) -> QRTicket:
         return self._run(self._client.create_qrcode(request))
+
+    def api_quota(self, cgi_path: str) -> ApiQuota:
+        return self._run(self._client.api_quota(cgi_path))
 
     def fetch_qrcode_image(self, ticket: str) -> bytes:
         return self._run(self._client.fetch_qrcode_image(ticket))

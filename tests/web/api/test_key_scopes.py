@@ -123,6 +123,11 @@ ROUTES = [
     Route("PUT", "/api/v1/code-styles", json={"account": "{appid}", "style": {"size": 400}}),
     Route("DELETE", "/api/v1/code-styles", params={"account": "{appid}"}),
     Route("GET", "/api/v1/channels/{channel_id}/styled-image"),
+    # lifecycle: expiring codes, renewal settings, quotas
+    Route("GET", "/api/v1/codes", params={"account": "{appid}", "expiring_within": "7d"}),
+    Route("GET", "/api/v1/channels/{channel_id}/renewal"),
+    Route("PUT", "/api/v1/channels/{channel_id}/renewal", json={"auto_renew": True}),
+    Route("GET", "/api/v1/accounts/{appid}/quota"),
 ]
 # Routes that name no object of an account: the scope filters what they list.
 LISTS = [Route("GET", "/api/v1/accounts"), Route("GET", "/api/v1/webhooks")]

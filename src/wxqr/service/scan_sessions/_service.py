@@ -29,6 +29,7 @@ from wxqr.service.errors import (
     TooManyRequestsError,
     upstream_error,
 )
+from wxqr.service.quotas import record_qrcode_call  # lifecycle:
 from wxqr.service.replies import reply_from_input, reply_spec
 from wxqr.service.session_scenes import new_session_scene
 from wxqr.store import tables as t
@@ -126,6 +127,7 @@ class ScanSessionService:
             if isinstance(exc, WeChatError):
                 raise upstream_error(exc, "issue the session's code") from None
             raise
+        record_qrcode_call(self.engine, account_id, now)  # lifecycle: wxqr's own quota count
         expires_at = (
             int(ticket.expires_at.timestamp())
             if ticket.expires_at is not None

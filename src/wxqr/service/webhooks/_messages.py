@@ -157,6 +157,9 @@ def build_messages(
         if event_type.startswith("scan_session."):  # scan-sessions: bodies of their own
             found.append(_session_message(conn, event_type, ref))
             continue
+        if event_type.startswith("code."):  # lifecycle: bodies of their own
+            found.append(_code_message(conn, event_type, ref))
+            continue
         row = (
             by_id.get(ref.event_id)
             if ref.event_id is not None
@@ -193,6 +196,28 @@ def _session_message(conn: Connection, event_type: str, ref: EventRef) -> Messag
         "type": event_type,
         "id": message_id,
         "timestamp": iso_ms(int(time.time() * 1000)),
+        "account": appid,
+        "data": data,
+    }
+    return Message(message_id, _dump(body), None)
+
+
+def _code_message(conn: Connection, event_type: str, ref: EventRef) -> Message | None:
+    """lifecycle: a ``code.expiring`` / ``code.renewed`` body from the code rows (dedup
+    key ``cx<id>`` / ``cr<old>.<new>``; see wxqr.service.code_events)."""
+    from wxqr.service.code_events import code_message_body
+
+    if ref.dedup_key is None:
+        return None
+    found = code_message_body(conn, event_type, ref.dedup_key)
+    if found is None:
+        return None
+    appid, at, data = found
+    message_id = f"msg_{ref.dedup_key}_{event_type}"
+    body = {
+        "type": event_type,
+        "id": message_id,
+        "timestamp": iso_ms(at * 1000),
         "account": appid,
         "data": data,
     }

@@ -43,6 +43,9 @@ _TYPES_OF_KIND: dict[str, tuple[str, ...]] = {
     "ss.completed": ("scan_session.completed",),
     "ss.scanned": ("scan_session.scanned",),
     "ss.expired": ("scan_session.expired",),
+    # lifecycle: the outbox kinds of wxqr.service.code_events
+    "cd.expiring": ("code.expiring",),
+    "cd.renewed": ("code.renewed",),
 }
 
 

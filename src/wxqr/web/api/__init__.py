@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessions, stats
 from wxqr.web.api import code_styles as code_styles_api  # posters:
+from wxqr.web.api import lifecycle as lifecycle_api
 from wxqr.web.api import posters as posters_api  # posters:
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
@@ -42,6 +43,12 @@ _data = APIRouter(
 for _module in (accounts, channels, codes, stats, events):
     _data.include_router(_module.router)
 _data.include_router(webhooks_api.router)
+for _lifecycle in (  # lifecycle: expiring codes, renewal settings, quotas
+    lifecycle_api.codes_router,
+    lifecycle_api.channels_router,
+    lifecycle_api.accounts_router,
+):
+    _data.include_router(_lifecycle)
 _data.include_router(scan_sessions.router)  # scan-sessions:
 _data.include_router(scan_sessions.bindings_router)  # scan-sessions:
 _data.include_router(posters_api.router)  # posters:

@@ -8,7 +8,20 @@ from fastapi import Query, Response
 
 from wxqr.service.code_images import CodeImage, ImageFormat, ImageSource, ImageSpec
 
-__all__ = ["image_response", "image_spec"]
+__all__ = ["ForceQuery", "image_response", "image_spec", "warning_header"]
+
+#: lifecycle: export an expired code anyway (wxqr.service.code_expiry.check_exportable).
+ForceQuery = Annotated[
+    bool, Query(description="Export even an expired code (its scans show WeChat's error page).")
+]
+
+
+def warning_header(text: str | None) -> dict[str, str]:
+    """An RFC 9111 ``Warning`` header (code 299, "miscellaneous persistent warning")."""
+    if not text:
+        return {}
+    safe = text.replace('"', "'").encode("ascii", "replace").decode("ascii")
+    return {"Warning": f'299 wxqr "{safe}"'}
 
 
 def image_spec(
@@ -38,7 +51,7 @@ def image_spec(
     )
 
 
-def image_response(image: CodeImage, filename: str) -> Response:
+def image_response(image: CodeImage, filename: str, warning: str | None = None) -> Response:
     return Response(
         image.content,
         media_type=image.content_type,
@@ -47,5 +60,6 @@ def image_response(image: CodeImage, filename: str) -> Response:
             "Cache-Control": "private, max-age=86400, immutable",
             "Content-Disposition": f'inline; filename="{filename}.{image.extension}"',
             "X-Content-Type-Options": "nosniff",
+            **warning_header(warning),
         },
     )

@@ -11,11 +11,12 @@ from starlette.formparsers import MultiPartException
 
 from wxqr.service.bulk import import_channels, parse_channel_csv
 from wxqr.service.channels import UNSET, ChannelPatch, ChannelStatus, NewChannel, parse_reply
+from wxqr.service.code_expiry import check_exportable
 from wxqr.service.code_images import ImageSpec
 from wxqr.service.errors import InvalidInputError, NotFoundError
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import WS
-from wxqr.web.api._images import image_response, image_spec
+from wxqr.web.api._images import ForceQuery, image_response, image_spec
 from wxqr.web.api._params import INT64_MAX, ChannelIdPath
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import ChannelIn, ChannelOut, ChannelPatchIn, CodeIn, CodeOut
@@ -31,8 +32,16 @@ class ChannelPage(BaseModel):
     offset: int
 
 
+class BulkRowOut(BaseModel):
+    line: int
+    name: str
+    reason: str
+
+
 class BulkResult(BaseModel):
     created: list[ChannelOut]
+    skipped: list[BulkRowOut] = []
+    failed: list[BulkRowOut] = []
 
 
 def _out(ws: Workspace, channel_id: int) -> ChannelOut:
@@ -106,10 +115,16 @@ async def import_channels_csv(
     request: Request,
     ws: WS,
     account: Annotated[str | None, Query()] = None,
+    skip_existing: Annotated[
+        bool, Query(description="Skip rows whose name is taken even by a different channel.")
+    ] = False,
 ) -> BulkResult:
     """Columns: ``name`` (required), ``group``, ``kind`` (permanent|temporary),
-    ``scene_type`` (id|str), ``scene``, ``expire_days``, ``tags`` (``;``-separated).
-    Every row is checked before anything is created."""
+    ``scene_type`` (id|str), ``scene``, ``expire_days``, ``tags`` (``;``-separated),
+    ``reply``, ``payload`` (JSON), ``follower_tags``. Every row is checked before anything
+    is created, and the quota (an import that cannot finish today is refused). Rows that
+    match existing channels are skipped: re-sending the CSV of an interrupted import
+    continues it."""
     raw = await _csv_body(request)
     try:
         text = raw.decode("utf-8")
@@ -119,9 +134,22 @@ async def import_channels_csv(
     def work() -> BulkResult:
         acct = ws.account(account)
         rows = parse_channel_csv(text)
-        created = import_channels(ws.channels, ws.codes, acct.id, rows)
+        summary = import_channels(
+            ws.channels,
+            ws.codes,
+            acct.id,
+            rows,
+            skip_existing=skip_existing,
+            quotas=ws.quotas,
+        )
         now = ws.clock()
-        return BulkResult(created=[ChannelOut.of(c.channel, c.code, now) for c in created])
+        return BulkResult(
+            created=[ChannelOut.of(c.channel, c.code, now) for c in summary.created],
+            skipped=[
+                BulkRowOut(line=r.line, name=r.name, reason=r.reason) for r in summary.skipped
+            ],
+            failed=[BulkRowOut(line=r.line, name=r.name, reason=r.reason) for r in summary.failed],
+        )
 
     return await anyio.to_thread.run_sync(work)
 
@@ -202,10 +230,16 @@ def issue_channel_code(
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "image/jpeg": {}}}},
 )
 def channel_image(
-    channel_id: ChannelIdPath, spec: Annotated[ImageSpec, Depends(image_spec)], ws: WS
+    channel_id: ChannelIdPath,
+    spec: Annotated[ImageSpec, Depends(image_spec)],
+    ws: WS,
+    force: ForceQuery = False,
 ) -> Response:
+    """An expired code is refused (409) unless ``force=true``; a temporary one comes with
+    a ``Warning`` header saying when it stops working."""
     ws.channels.get(channel_id)
     code = ws.codes.current_code(channel_id)
     if code is None:
         raise NotFoundError(f"channel {channel_id} has no code yet: issue one first")
-    return image_response(ws.images.image(code, spec), f"code-{code.id}")
+    warning = check_exportable(code, force, ws.clock())
+    return image_response(ws.images.image(code, spec), f"code-{code.id}", warning)

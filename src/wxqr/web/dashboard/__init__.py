@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from wxqr.web.dashboard._channel_edit import router as channel_edit_router
 from wxqr.web.dashboard._import import router as import_router  # dashboard-team:
+from wxqr.web.dashboard._lifecycle import router as lifecycle_router  # lifecycle:
 from wxqr.web.dashboard._overview import router as overview_router
 from wxqr.web.dashboard._pages import router as pages_router
 from wxqr.web.dashboard._posters import router as posters_router  # posters:
@@ -36,6 +37,7 @@ router.include_router(users_router)  # dashboard-team:
 router.include_router(scene_replies_router)  # dashboard-team:
 router.include_router(import_router)  # dashboard-team:
 router.include_router(scans_router)  # dashboard-team:
+router.include_router(lifecycle_router)  # lifecycle:
 
 
 @router.get("/", include_in_schema=False)

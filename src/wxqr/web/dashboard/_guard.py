@@ -43,6 +43,10 @@ __all__ = [
 ]
 
 
+#: Starlette's default (1 MiB) would refuse a poster's artwork before the bound applies.
+_MAX_PART_BYTES = 64 * 1024 * 1024
+
+
 class LoginNeeded(Exception):
     """No live session: the login page (``page``) or a bare 401 (images, JSON)."""
 
@@ -88,8 +92,10 @@ def _visit(request: Request, ws: Workspace, needed: Role, *, page: bool = True) 
 
 
 async def posted(request: Request) -> FormData:
-    """The request's form (read once; FastAPI caches it for the other dependencies)."""
-    return await request.form()
+    """The request's form (read once; FastAPI caches it for the other dependencies).
+    Parts may be as large as the body itself: the body is already bounded per path by
+    :mod:`wxqr.web.request_bounds` (artwork and logo uploads take the import bound)."""
+    return await request.form(max_part_size=_MAX_PART_BYTES)
 
 
 def fields(form: FormData) -> dict[str, str]:

@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse
 from wxqr.i18n import LOCALES, N_
 from wxqr.service.accounts import Account, UnknownAccount
 from wxqr.service.channels import NewChannel
+from wxqr.service.code_expiry import check_exportable, display_status
 from wxqr.service.code_images import ImageFormat, ImageSpec
 from wxqr.service.code_spec import parse_code_spec
 from wxqr.service.errors import NotFoundError, ServiceError
@@ -384,7 +385,8 @@ def _channel_view(
         confirm_switch=confirm_switch,
         channel=channel,
         code=code,
-        code_status=code.status(ws.clock()).value if code else "no code",
+        code_status=display_status(code, ws.clock(), ws.settings.expiring_notice_seconds),
+        renewal=ws.lifecycle.renewal(channel_id),  # lifecycle: the auto-renew switch
         points=points,
         total=total,
         chart_data=chart_json(points, language_of(request)),
@@ -420,11 +422,14 @@ def code_image(
     channel_id: ChannelIdPath,
     fmt: Literal["png", "svg"],
     download: bool = False,
+    force: bool = False,
 ) -> Response:
     ws = visit.ws
     code = ws.codes.current_code(channel_id)
     if code is None:
         raise NotFoundError(f"channel {channel_id} has no code")
+    if download:  # lifecycle: an expired code is downloaded only when asked for explicitly
+        check_exportable(code, force, ws.clock())
     image = ws.images.image(code, ImageSpec(format=ImageFormat(fmt), scale=12))
     name = f"{ws.channels.get(channel_id).name}.{image.extension}"
     disposition = "attachment" if download else "inline"

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from wxqr.i18n import N_, Msg
 from wxqr.render import PLACEHOLDERS
-from wxqr.service.code_styles import LOGO_BOUNDS, CodeStyle
+from wxqr.service.code_styles import CodeStyle
 from wxqr.service.errors import ServiceError
 from wxqr.service.posters import ARTWORK_BOUNDS, PosterTemplate
-from wxqr.service.workspace import Workspace
-from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
-from wxqr.web.dashboard._pages import _common, _pick_account
-from wxqr.web.dashboard._session import login_redirect, session_of
+from wxqr.web.dashboard._guard import Editor, EditorPost, Posted, ViewerFile, Visit, common, fields
+from wxqr.web.dashboard._pages import _pick_account
 from wxqr.web.dashboard._templates import page
 
 __all__ = ["router"]
@@ -89,20 +86,20 @@ def _rows(template: PosterTemplate) -> list[dict[str, Any]]:
 
 def _list_page(
     request: Request,
-    ws: Workspace,
-    session: str,
+    visit: Visit,
     account: str | None,
     *,
     status_code: int = 200,
     exc: ServiceError | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
+    ws = visit.ws
     acct = _pick_account(ws, account)
     if acct is None:
-        return page(request, "base.html", **_common(ws, session, None))
+        return page(request, "base.html", **common(visit, None))
     styles = ws.code_styles.styles(acct.id)
     context: dict[str, Any] = {
-        **_common(ws, session, acct),
+        **common(visit, acct),
         "templates": ws.posters.list_templates(acct.id),
         "style": styles.get(None) or CodeStyle(),
         "group_styles": {g: st for g, st in styles.items() if g is not None},
@@ -118,16 +115,15 @@ def _list_page(
 
 def _editor(
     request: Request,
-    ws: Workspace,
-    session: str,
+    visit: Visit,
     template: PosterTemplate,
     *,
     notice: Msg | None = None,
     exc: ServiceError | None = None,
 ) -> Response:
-    acct = _pick_account(ws, None)
+    acct = _pick_account(visit.ws, None)
     context: dict[str, Any] = {
-        **_common(ws, session, acct),
+        **common(visit, acct),
         "template": template,
         "code": template.layout.code,
         "rows": _rows(template),
@@ -141,30 +137,18 @@ def _editor(
 
 
 @router.get("/posters")
-def posters_page(request: Request, ws: WS, account: str | None = None) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    return _list_page(request, ws, session, account)
+def posters_page(request: Request, visit: Editor, account: str | None = None) -> Response:
+    return _list_page(request, visit, account)
 
 
 @router.post("/posters")
-async def upload_template(request: Request, ws: WS, account: str | None = None) -> Response:
-    raw = await request.form(max_part_size=ARTWORK_BOUNDS.max_bytes + 1)
-    upload = raw.get("artwork")
-    artwork = await upload.read() if isinstance(upload, UploadFile) else b""
-    form = {k: str(v) for k, v in raw.items() if k != "artwork"}
-    return await anyio.to_thread.run_sync(_upload, request, ws, account, form, artwork)
-
-
-def _upload(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str], artwork: bytes
+def upload_template(
+    request: Request, visit: EditorPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+    ws = visit.ws
+    form = fields(posted)
+    upload = posted.get("artwork")
+    artwork = upload.file.read() if isinstance(upload, UploadFile) else b""
     acct = _pick_account(ws, account)
     if acct is None:
         return Response("no account", status_code=404)
@@ -173,63 +157,36 @@ def _upload(
     try:
         made = ws.posters.add_template(acct.id, form.get("name", ""), artwork, layout)
     except ServiceError as exc:
-        return _list_page(request, ws, session, account, exc=exc, form=form)
+        return _list_page(request, visit, account, exc=exc, form=form)
     return RedirectResponse(f"/dashboard/posters/{made.id}", status_code=303)
 
 
 @router.get("/posters/{template_id}")
-def editor_page(request: Request, ws: WS, template_id: int) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    return _editor(request, ws, session, ws.posters.get_template(template_id))
-
-
-async def _posted(request: Request) -> dict[str, str]:
-    return {key: str(value) for key, value in (await request.form()).items()}
+def editor_page(request: Request, visit: Editor, template_id: int) -> Response:
+    return _editor(request, visit, visit.ws.posters.get_template(template_id))
 
 
 @router.post("/posters/{template_id}")
-async def save_layout(request: Request, ws: WS, template_id: int) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_save, request, ws, template_id, form)
-
-
-def _save(request: Request, ws: Workspace, template_id: int, form: dict[str, str]) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+def save_layout(request: Request, visit: EditorPost, posted: Posted, template_id: int) -> Response:
+    ws = visit.ws
     template = ws.posters.get_template(template_id)
     try:
-        saved = ws.posters.update_layout(template_id, _layout_from_form(form))
+        saved = ws.posters.update_layout(template_id, _layout_from_form(fields(posted)))
     except ServiceError as exc:
-        return _editor(request, ws, session, template, exc=exc)
-    return _editor(request, ws, session, saved, notice=N_("Saved."))
+        return _editor(request, visit, template, exc=exc)
+    return _editor(request, visit, saved, notice=N_("Saved."))
 
 
 @router.get("/posters/{template_id}/preview")
-def saved_preview(request: Request, ws: WS, template_id: int) -> Response:
-    if session_of(request, ws) is None:
-        return Response(status_code=401)
-    return _jpeg(ws.posters.preview(template_id, width=600))
+def saved_preview(visit: ViewerFile, template_id: int) -> Response:
+    return _jpeg(visit.ws.posters.preview(template_id, width=600))
 
 
 @router.post("/posters/{template_id}/preview")
-async def draft_preview(request: Request, ws: WS, template_id: int) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_draft, request, ws, template_id, form)
-
-
-def _draft(request: Request, ws: Workspace, template_id: int, form: dict[str, str]) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return Response(status_code=401)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+def draft_preview(visit: EditorPost, posted: Posted, template_id: int) -> Response:
     try:
-        content = ws.posters.preview(template_id, _layout_from_form(form), width=600)
+        draft = _layout_from_form(fields(posted))
+        content = visit.ws.posters.preview(template_id, draft, width=600)
     except ServiceError as exc:
         return Response(exc.detail, status_code=422, media_type="text/plain; charset=utf-8")
     return _jpeg(content)
@@ -244,60 +201,34 @@ def _jpeg(content: bytes) -> Response:
 
 
 @router.post("/posters/{template_id}/remove")
-async def remove_template(request: Request, ws: WS, template_id: int) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_remove, request, ws, template_id, form)
-
-
-def _remove(request: Request, ws: Workspace, template_id: int, form: dict[str, str]) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
-    ws.posters.remove_template(template_id)
+def remove_template(visit: EditorPost, template_id: int) -> Response:
+    visit.ws.posters.remove_template(template_id)
     return RedirectResponse("/dashboard/posters", status_code=303)
 
 
 @router.post("/code-logo")
-async def upload_logo(request: Request, ws: WS, account: str | None = None) -> Response:
-    raw = await request.form(max_part_size=LOGO_BOUNDS.max_bytes + 1)
-    upload = raw.get("logo")
-    logo = await upload.read() if isinstance(upload, UploadFile) else b""
-    form = {k: str(v) for k, v in raw.items() if k != "logo"}
-    return await anyio.to_thread.run_sync(_logo, request, ws, account, form, logo)
-
-
-def _logo(
-    request: Request, ws: Workspace, account: str | None, form: dict[str, str], logo: bytes
+def upload_logo(
+    request: Request, visit: EditorPost, posted: Posted, account: str | None = None
 ) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+    ws = visit.ws
+    upload = posted.get("logo")
+    logo = upload.file.read() if isinstance(upload, UploadFile) else b""
     acct = _pick_account(ws, account)
     if acct is None:
         return Response("no account", status_code=404)
     try:
         ws.code_styles.set_logo(acct.id, logo)
     except ServiceError as exc:
-        return _list_page(request, ws, session, account, exc=exc)
-    return RedirectResponse(f"/dashboard/posters{_common(ws, session, acct)['account_query']}", 303)
+        return _list_page(request, visit, account, exc=exc)
+    return RedirectResponse(f"/dashboard/posters{common(visit, acct)['account_query']}", 303)
 
 
 @router.post("/code-style")
-async def save_style(request: Request, ws: WS, account: str | None = None) -> Response:
-    form = await _posted(request)
-    return await anyio.to_thread.run_sync(_style, request, ws, account, form)
-
-
-def _style(request: Request, ws: Workspace, account: str | None, form: dict[str, str]) -> Response:
-    session = session_of(request, ws)
-    if session is None:
-        return login_redirect(request)
-    if not ws.admin.csrf_valid(session, form.get("csrf", "")):
-        return Response("invalid form token: reload the page", status_code=403)
+def save_style(
+    request: Request, visit: EditorPost, posted: Posted, account: str | None = None
+) -> Response:
+    ws = visit.ws
+    form = fields(posted)
     acct = _pick_account(ws, account)
     if acct is None:
         return Response("no account", status_code=404)
@@ -314,5 +245,5 @@ def _style(request: Request, ws: Workspace, account: str | None, form: dict[str,
     try:
         ws.code_styles.set_style(acct.id, style, form.get("group") or None)
     except ServiceError as exc:
-        return _list_page(request, ws, session, account, exc=exc)
-    return RedirectResponse(f"/dashboard/posters{_common(ws, session, acct)['account_query']}", 303)
+        return _list_page(request, visit, account, exc=exc)
+    return RedirectResponse(f"/dashboard/posters{common(visit, acct)['account_query']}", 303)

@@ -67,6 +67,7 @@ def _settings_page(
         "notice": notice,
         "has_secret": acct.app_secret is not None,
         "has_aes_key": acct.aes_key is not None,
+        "quota": ws.quotas.usage(acct),  # lifecycle: WeChat's daily quota, permanent cap
     }
     if exc is not None:
         return error_page(request, exc, template="settings.html", **context)

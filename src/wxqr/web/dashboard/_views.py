@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from wxqr.i18n import N_, Language
 from wxqr.service.channels import Channel, ChannelStatus
+from wxqr.service.code_expiry import display_status
 from wxqr.service.codes import Code
 from wxqr.service.stats import METRIC_NAMES, Metrics, SeriesPoint, StatsQuery
 from wxqr.service.workspace import Workspace
@@ -80,11 +81,12 @@ def channel_rows(ws: Workspace, query: StatsQuery, *, archived: bool) -> ListVie
     today_by_id = {r.channel.id: r.metrics for r in ws.stats.channels_of(today)}
     window_by_id = {r.channel.id: r.metrics for r in ws.stats.channels_of(query)}
     now = ws.clock()
+    soon = ws.settings.expiring_notice_seconds
     rows = [
         ChannelRow(
             channel=c,
             code=codes.get(c.id),
-            code_status=codes[c.id].status(now).value if c.id in codes else "no code",
+            code_status=display_status(codes.get(c.id), now, soon),  # lifecycle: expiring
             today=today_by_id.get(c.id, Metrics.zero()),
             window=window_by_id.get(c.id, Metrics.zero()),
         )
