@@ -388,3 +388,21 @@ bindings = Table(
     UniqueConstraint("account_id", "ref", "openid"),
     Index(None, "account_id", "openid"),
 )
+
+# stats-retention: WeChat's data cube answers per account, endpoint and China day
+# (``getusersummary``: the day's rows; ``getusercumulate``: its cumulate_user), as JSON.
+# A past day's answer does not change: reconciliation fetches each day once.
+datacube_cache = Table(
+    "datacube_cache",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("endpoint", String(32), primary_key=True),
+    Column("ref_date", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("body", Text, nullable=False),
+    Column("fetched_at", BigInt, nullable=False),
+)
+
+# stats-retention: cohorts and the audience select followers by their first follow.
+Index(
+    "ix_followers_account_id_first_follow_at", followers.c.account_id, followers.c.first_follow_at
+)

@@ -32,7 +32,7 @@ from ._errors import (
     UnexpectedResponse,
     WeChatError,
 )
-from ._models import QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import QRTicket, Tag, UserCumulateRow, UserInfo, UserSummaryRow
 from ._observe import CallObserver, observe_calls
 from ._redis_cache import RedisTokenCache
 from ._sync import SyncWeChatClient
@@ -69,6 +69,7 @@ __all__ = [
     "TokenSource",
     "TransportError",
     "UnexpectedResponse",
+    "UserCumulateRow",
     "UserInfo",
     "UserSummaryRow",
     "WeChatClient",

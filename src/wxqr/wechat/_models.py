@@ -9,7 +9,7 @@ from typing import Any
 
 from ._errors import UnexpectedResponse
 
-__all__ = ["QRTicket", "Tag", "UserInfo", "UserSummaryRow"]
+__all__ = ["QRTicket", "Tag", "UserCumulateRow", "UserInfo", "UserSummaryRow"]
 
 
 def _require(body: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -127,3 +127,21 @@ class UserSummaryRow:
             new_user=_optional(body, "new_user", int) or 0,
             cancel_user=_optional(body, "cancel_user", int) or 0,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UserCumulateRow:
+    """One row of ``datacube/getusercumulate``: WeChat's total followers at the end of
+    a day (China time)."""
+
+    ref_date: date
+    cumulate_user: int
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> UserCumulateRow:
+        raw_date = _require(body, "ref_date", str)
+        try:
+            ref_date = date.fromisoformat(raw_date)
+        except ValueError:
+            raise UnexpectedResponse("WeChat response has an invalid 'ref_date'") from None
+        return cls(ref_date=ref_date, cumulate_user=_optional(body, "cumulate_user", int) or 0)

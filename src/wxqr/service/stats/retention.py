@@ -1,0 +1,206 @@
+"""Retention by acquiring channel and the unfollow rate per channel (docs/metrics.md,
+"Retention", "Unfollow rate per channel").
+
+```python
+query = stats.query("wx123", date_from=date(2024, 1, 1), date_to=date(2024, 3, 24))
+RetentionService(engine).retention_of(query, cohort="week", unfollow_days=30)
+```
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from wxqr.store.tables import followers
+
+from . import _lookup
+from ._buckets import plan_buckets
+from ._errors import InvalidWindow
+from ._members import History, Range, steady_counts, unsteady_histories
+from ._model import ChannelRef, Granularity
+from ._query import StatsQuery
+from ._window import zone
+
+__all__ = [
+    "COHORTS",
+    "MAX_UNFOLLOW_DAYS",
+    "ChannelUnfollows",
+    "Cohort",
+    "Retention",
+    "RetentionCell",
+    "RetentionService",
+    "retention_days",
+]
+
+_DAY = 86_400
+COHORTS = (Granularity.DAY, Granularity.WEEK, Granularity.MONTH)
+MAX_UNFOLLOW_DAYS = 365
+_LAST_PERIOD = 364  # D364: a year of weeks
+
+
+def retention_days(max_day: int) -> tuple[int, ...]:
+    """D1, D7, D30, then each later whole week up to ``max_day`` (at most D364)."""
+    later = range(35, min(max_day, _LAST_PERIOD) + 1, 7)
+    return (1, 7, 30, *later)
+
+
+def _rate(part: int | None, whole: int) -> float | None:
+    return None if part is None or whole == 0 else part / whole
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCell:
+    """Dn of one cohort: ``retained`` members (None: not every member has reached Dn)."""
+
+    day: int
+    retained: int | None
+    rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """Followers whose first follow is in ``[start, end)`` (and in the window)."""
+
+    start: datetime
+    end: datetime
+    followers: int
+    cells: tuple[RetentionCell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelUnfollows:
+    """The unfollow rate of one first-touch channel (None: followers of no channel)."""
+
+    channel: ChannelRef | None
+    new_followers: int
+    unfollowed: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.unfollowed, self.new_followers)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    cohort: Granularity
+    days: tuple[int, ...]
+    unfollow_days: int
+    cohorts: list[Cohort]
+    channels: list[ChannelUnfollows]
+
+
+def _cohort_unit(value: Granularity | str) -> Granularity:
+    try:
+        unit = Granularity(value)
+    except ValueError:
+        unit = None
+    if unit not in COHORTS:
+        names = ", ".join(g.value for g in COHORTS)
+        raise InvalidWindow(f"unknown cohort {value!r} (choose from {names})", field="cohort")
+    assert unit is not None
+    return unit
+
+
+class RetentionService:
+    """Cohorts by first follow and their retention; one short connection per call.
+
+    ``clock`` (Unix seconds) decides which Dn have been reached.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def retention_of(
+        self,
+        query: StatsQuery,
+        *,
+        cohort: Granularity | str = Granularity.WEEK,
+        unfollow_days: int = 30,
+    ) -> Retention:
+        unit = _cohort_unit(cohort)
+        if not 1 <= unfollow_days <= MAX_UNFOLLOW_DAYS:
+            raise InvalidWindow(
+                f"unfollow_days must be 1 … {MAX_UNFOLLOW_DAYS}", field="unfollow_days"
+            )
+        window = query.window
+        start_s, end_s = window.start_s, window.end_s
+        plan = plan_buckets(start_s, end_s, zone(query.timezone or query.account.timezone), unit)
+        now = int(self._clock())
+        with self._engine.connect() as conn:
+            scope_ids = _lookup.scope_channel_ids(
+                conn, query.account.id, query.channel_ids, query.group
+            )
+            refs = _lookup.channel_refs(conn, query.account.id)
+            scope = Range(query.account.id, start_s, end_s, scope_ids)
+            if scope_ids == ():
+                steady: list[tuple[Any, ...]] = []
+                others: list[History] = []
+            else:
+                f = followers.c
+                if plan.count > 1:
+                    keys = [plan.index_sql(f.first_follow_at), f.first_channel_id]
+                    steady = steady_counts(conn, scope, keys)
+                else:  # one bucket: no (constant) bucket key to group by
+                    steady = [(0, *row) for row in steady_counts(conn, scope, [f.first_channel_id])]
+                others = unsteady_histories(conn, scope)
+        ends = [min(plan.starts[i + 1], end_s) for i in range(plan.count)]
+        oldest = (now - ends[0]) // _DAY if ends else 0
+        days = retention_days(oldest)
+        sizes = [0] * plan.count
+        retained = [[0] * len(days) for _ in range(plan.count)]
+        per_channel: dict[int | None, list[int]] = {}
+        for index, channel_id, count in steady:
+            i, n = int(index), int(count)
+            sizes[i] += n
+            for j in range(len(days)):
+                retained[i][j] += n
+            per_channel.setdefault(channel_id, [0, 0])[0] += n
+        limit = unfollow_days * _DAY
+        for member in others:
+            first = member.first_follow_at
+            i = bisect_right(plan.starts, first) - 1
+            sizes[i] += 1
+            for j, day in enumerate(days):
+                if member.following_through(first + day * _DAY):
+                    retained[i][j] += 1
+            counts = per_channel.setdefault(member.channel_id, [0, 0])
+            counts[0] += 1
+            if member.unfollowed_by(first + limit):
+                counts[1] += 1
+        cohorts = []
+        for i in range(plan.count):
+            start, end = plan.bounds(i)
+            cells = []
+            for j, day in enumerate(days):
+                reached = ends[i] + day * _DAY <= now
+                value = retained[i][j] if reached else None
+                cells.append(RetentionCell(day, value, _rate(value, sizes[i])))
+            cohorts.append(Cohort(start, end, sizes[i], tuple(cells)))
+        return Retention(
+            unit, days, unfollow_days, cohorts, _channel_rows(refs, scope_ids, per_channel)
+        )
+
+
+def _channel_rows(
+    refs: list[ChannelRef],
+    scope_ids: tuple[int, ...] | None,
+    counts: dict[int | None, list[int]],
+) -> list[ChannelUnfollows]:
+    """Every channel of the scope (zero-filled); the account adds the no-channel row."""
+    wanted = set(scope_ids) if scope_ids is not None else None
+    rows = [
+        ChannelUnfollows(ref, *counts.get(ref.id, [0, 0]))
+        for ref in refs
+        if wanted is None or ref.id in wanted
+    ]
+    if scope_ids is None:
+        rows.append(ChannelUnfollows(None, *counts.get(None, [0, 0])))
+    return rows
