@@ -20,7 +20,9 @@ from sqlalchemy import Engine, Integer, case, func, insert, literal_column, sele
 from sqlalchemy.exc import IntegrityError
 
 from wxqr.service.accounts import Account, resolve_account
+from wxqr.service.errors import upstream_error
 from wxqr.store.tables import datacube_cache, events
+from wxqr.wechat import WeChatError
 
 from ._buckets import plan_buckets
 from ._errors import InvalidWindow
@@ -149,7 +151,10 @@ class ReconcileService:
         ]
         if missing:
             account = resolve_account(self._engine, query.account.id)
-            cached.update(self._fetch(account, missing))
+            try:
+                cached.update(self._fetch(account, missing))
+            except WeChatError as exc:
+                raise upstream_error(exc, "give its data cube (user summary)") from None
         days = []
         for i in range((last - first).days + 1):
             day = first + timedelta(days=i)

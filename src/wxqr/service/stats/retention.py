@@ -9,6 +9,8 @@ RetentionService(engine).retention_of(query, cohort="week", unfollow_days=30)
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from bisect import bisect_right
 from collections.abc import Callable
@@ -36,6 +38,7 @@ __all__ = [
     "Retention",
     "RetentionCell",
     "RetentionService",
+    "retention_csv",
     "retention_days",
 ]
 
@@ -204,3 +207,52 @@ def _channel_rows(
     if scope_ids is None:
         rows.append(ChannelUnfollows(None, *counts.get(None, [0, 0])))
     return rows
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def retention_csv(answer: Retention, table: str = "cohorts") -> bytes:
+    """The cohorts (one row per cohort: size, then retained and rate per Dn; empty where
+    not reached) or the channels' unfollow rates, as CSV with a byte-order mark (so a
+    spreadsheet reads the Chinese names right)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if table == "cohorts":
+        header = ["cohort_start", "cohort_end", "followers"]
+        for day in answer.days:
+            header += [f"d{day}_retained", f"d{day}_rate"]
+        writer.writerow(header)
+        for cohort in answer.cohorts:
+            row: list[object] = [cohort.start, cohort.end, cohort.followers]
+            for cell in cohort.cells:
+                row += [cell.retained, cell.rate]
+            writer.writerow([_cell(value) for value in row])
+    elif table == "channels":
+        writer.writerow(
+            ["channel_id", "channel", "group", "new_followers", "unfollowed", "unfollow_rate"]
+        )
+        for item in answer.channels:
+            ref = item.channel
+            writer.writerow(
+                [
+                    _cell(ref.id if ref else None),
+                    _cell(ref.name if ref else None),
+                    _cell(ref.group if ref else None),
+                    _cell(item.new_followers),
+                    _cell(item.unfollowed),
+                    _cell(item.rate),
+                ]
+            )
+    else:
+        raise InvalidWindow(
+            f"unknown table {table!r} (choose from cohorts, channels)", field="table"
+        )
+    return buffer.getvalue().encode("utf-8-sig")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessions, stats
+from wxqr.web.api import stats_retention as stats_retention_api  # stats-retention:
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
@@ -38,6 +39,7 @@ for _module in (accounts, channels, codes, stats, events):
 _data.include_router(webhooks_api.router)
 _data.include_router(scan_sessions.router)  # scan-sessions:
 _data.include_router(scan_sessions.bindings_router)  # scan-sessions:
+_data.include_router(stats_retention_api.router)  # stats-retention:
 router.include_router(_data)
 # scan-sessions: the browser's poll URLs (poll token, no API key; PUBLIC_PATH_PATTERN)
 router.include_router(
