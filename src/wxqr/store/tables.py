@@ -402,7 +402,28 @@ datacube_cache = Table(
     Column("fetched_at", BigInt, nullable=False),
 )
 
-# stats-retention: cohorts and the audience select followers by their first follow.
-Index(
-    "ix_followers_account_id_first_follow_at", followers.c.account_id, followers.c.first_follow_at
+# stats-retention: the spans of time each openid was following (docs/metrics.md,
+# "Following at an instant"), computed from the log's follows and unfollows and kept up
+# to date at query time from the events after ``follower_spans_progress.last_event_id``.
+# ``seq`` 0 is the span of the first follow; ``span_end`` NULL: following still.
+follower_spans = Table(
+    "follower_spans",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("openid", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("span_start", BigInt, nullable=False),
+    Column("span_end", BigInt, nullable=True),
+    Column("first_follow_at", BigInt, nullable=False),
+    Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Index(None, "account_id", "first_follow_at"),
+    Index(None, "account_id", "span_start"),
+    Index(None, "account_id", "span_end"),
+)
+
+follower_spans_progress = Table(
+    "follower_spans_progress",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_event_id", BigInt, nullable=False),
 )

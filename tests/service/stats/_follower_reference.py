@@ -11,10 +11,16 @@ import itertools
 from collections import Counter
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, select
 
 from wxqr.service.ingest._followers import FollowerState, apply_event
-from wxqr.store.tables import datacube_cache, followers
+from wxqr.store.tables import (
+    datacube_cache,
+    follower_spans,
+    follower_spans_progress,
+    followers,
+)
+from wxqr.store.tables import events as events_table
 
 from ._reference import bucket_starts
 from ._world import Event, World, load
@@ -29,12 +35,18 @@ def source_of(openid: str) -> str | None:
     return SOURCES[int(openid[1:]) % len(SOURCES)]
 
 
-def load_with_followers(engine: Engine, world: World) -> None:
-    """The world's log, and the followers rows its arrivals make through the ingest's rules."""
+def load_with_followers(engine: Engine, world: World, upto: int | None = None) -> None:
+    """The world's log (its first ``upto`` arrivals; :func:`add_arrivals` stores the rest),
+    and the followers rows all its arrivals make through the ingest's rules."""
     with engine.begin() as conn:
-        conn.execute(delete(followers))
-        conn.execute(delete(datacube_cache))
-    load(engine, world)
+        for table in (followers, datacube_cache, follower_spans, follower_spans_progress):
+            conn.execute(delete(table))
+    later = world.arrivals[upto:] if upto is not None else []
+    world.arrivals[len(world.arrivals) - len(later) :] = []
+    try:
+        load(engine, world)
+    finally:
+        world.arrivals.extend(later)
     states: dict[tuple[int, str], FollowerState] = {}
     for e in world.events:  # deduplicated, in arrival order
         key = (e.account_id, e.openid)
@@ -174,3 +186,32 @@ def retention(
         new, gone = channels.get(channel, (0, 0))
         channels[channel] = (new + 1, gone + int(left))
     return cohorts, channels
+
+
+def add_arrivals(engine: Engine, world: World, start: int) -> None:
+    """Store the arrivals from index ``start`` on, as the ingest would (retries dropped)."""
+    with engine.begin() as conn:
+        stored = set(
+            conn.execute(select(events_table.c.account_id, events_table.c.dedup_key)).all()
+        )
+        for event in world.arrivals[start:]:
+            if (event.account_id, event.dedup_key) in stored:
+                continue
+            stored.add((event.account_id, event.dedup_key))
+            conn.execute(
+                insert(events_table).values(
+                    id=event.id,
+                    account_id=event.account_id,
+                    dedup_key=event.dedup_key,
+                    kind=event.kind,
+                    openid=event.openid,
+                    msg_type="text" if event.kind == "message" else "event",
+                    event=event.kind,
+                    scene=event.scene,
+                    scene_ref=event.scene_ref,
+                    channel_id=event.channel_id,
+                    orphan=event.orphan,
+                    create_time=event.create_time,
+                    received_at=event.create_time * 1000,
+                )
+            )

@@ -10,20 +10,19 @@ AudienceService(engine).audience_of(query)
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, and_, func, or_, select
 
-from wxqr.store.tables import followers
+from wxqr.store.tables import follower_spans, followers
 
 from . import _lookup
 from ._buckets import plan_buckets
-from ._members import History, Range, steady_counts, unsteady_histories
 from ._model import ChannelRef
 from ._query import StatsQuery
+from ._spans import refresh
 from ._window import zone
 
 __all__ = [
@@ -88,35 +87,56 @@ class AudienceService:
         plan = plan_buckets(
             start_s, end_s, zone(query.timezone or query.account.timezone), query.granularity
         )
-        # The instant each point is read at: the bucket's last second, within the window.
-        at = [min(plan.starts[i + 1], end_s) - 1 for i in range(plan.count)]
         account_id = query.account.id
-        f = followers.c
+        refresh(self._engine, account_id)
+        s, f = follower_spans.c, followers.c
+        steps = [0] * plan.count  # followers gained (lost) by each point
+        by_channel: Counter[int | None] = Counter()
+        by_source: Counter[str] = Counter()
         with self._engine.connect() as conn:
             scope_ids = _lookup.scope_channel_ids(conn, account_id, query.channel_ids, query.group)
             refs = _lookup.channel_refs(conn, account_id)
-            steps = [0] * (plan.count + 1)  # followers gained (lost) at each point
-            by_channel: Counter[int | None] = Counter()
-            by_source: Counter[str] = Counter()
             if scope_ids != ():
-                before = Range(account_id, None, start_s, scope_ids)
-                inside = Range(account_id, start_s, end_s, scope_ids)
-                steps[0] += sum(int(row[-1]) for row in steady_counts(conn, before, []))
-                if plan.count > 1:
-                    bucket = plan.index_sql(f.first_follow_at)
-                    for index, count in steady_counts(conn, inside, [bucket]):
-                        steps[int(index)] += int(count)
-                else:
-                    steps[0] += sum(int(row[-1]) for row in steady_counts(conn, inside, []))
-                everyone = Range(account_id, None, end_s, scope_ids)
-                keys = [f.first_channel_id, func.coalesce(f.wechat_subscribe_scene, UNKNOWN_SOURCE)]
-                for channel_id, source, count in steady_counts(conn, everyone, keys):
+                mine = [s.account_id == account_id]
+                if scope_ids is not None:
+                    mine.append(s.channel_id.in_(scope_ids))
+                # Following just before the window: counted from the first point on.
+                steps[0] += conn.execute(
+                    select(func.count()).where(
+                        *mine,
+                        s.span_start < start_s,
+                        or_(s.span_end.is_(None), s.span_end >= start_s),
+                    )
+                ).scalar_one()
+                # Spans opening (closing) inside the window: from the point of their bucket.
+                for column, sign in ((s.span_start, 1), (s.span_end, -1)):
+                    inside = [*mine, column >= start_s, column < end_s]
+                    if plan.count > 1:
+                        key = plan.index_sql(column)
+                        found = conn.execute(select(key, func.count()).where(*inside).group_by(key))
+                        for index, count in found:
+                            steps[int(index)] += sign * int(count)
+                    else:
+                        steps[0] += (
+                            sign * conn.execute(select(func.count()).where(*inside)).scalar_one()
+                        )
+                last = end_s - 1
+                source = func.coalesce(f.wechat_subscribe_scene, UNKNOWN_SOURCE)
+                at_end = (
+                    select(s.channel_id, source, func.count())
+                    .select_from(
+                        follower_spans.outerjoin(
+                            followers, and_(f.account_id == s.account_id, f.openid == s.openid)
+                        )
+                    )
+                    .where(
+                        *mine, s.span_start <= last, or_(s.span_end.is_(None), s.span_end > last)
+                    )
+                    .group_by(s.channel_id, source)
+                )
+                for channel_id, name, count in conn.execute(at_end):
                     by_channel[channel_id] += int(count)
-                    by_source[str(source)] += int(count)
-                histories = unsteady_histories(conn, everyone)
-            else:
-                histories = []
-        _replay(histories, at, steps, by_channel, by_source)
+                    by_source[str(name)] += int(count)
         points, total = [], 0
         for i in range(plan.count):
             total += steps[i]
@@ -131,28 +151,6 @@ class AudienceService:
 
 def _by_size(item: tuple[str, int]) -> tuple[int, str]:
     return -item[1], item[0]
-
-
-def _replay(
-    histories: list[History],
-    at: list[int],
-    steps: list[int],
-    by_channel: Counter[int | None],
-    by_source: Counter[str],
-) -> None:
-    """Add the followers read from the log: each change of state counts from the first
-    point read at or after it."""
-    if not at:
-        return
-    last = at[-1]
-    for history in histories:
-        for when, change in history.flips():
-            if when > last:
-                break
-            steps[bisect_left(at, when)] += change
-        if history.following_through(last):
-            by_channel[history.channel_id] += 1
-            by_source[history.source or "unknown"] += 1
 
 
 def _channel_rows(

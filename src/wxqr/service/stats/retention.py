@@ -12,22 +12,21 @@ from __future__ import annotations
 import csv
 import io
 import time
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, Integer, and_, case, func, literal_column, or_, select
 
-from wxqr.store.tables import followers
+from wxqr.store.tables import follower_spans
 
 from . import _lookup
 from ._buckets import plan_buckets
 from ._errors import InvalidWindow
-from ._members import History, Range, steady_counts, unsteady_histories
 from ._model import ChannelRef, Granularity
 from ._query import StatsQuery
+from ._spans import refresh
 from ._window import zone
 
 __all__ = [
@@ -43,6 +42,8 @@ __all__ = [
 ]
 
 _DAY = 86_400
+_ONE = literal_column("1", Integer)
+_ZERO = literal_column("0", Integer)
 COHORTS = (Granularity.DAY, Granularity.WEEK, Granularity.MONTH)
 MAX_UNFOLLOW_DAYS = 365
 _LAST_PERIOD = 364  # D364: a year of weeks
@@ -137,47 +138,59 @@ class RetentionService:
         start_s, end_s = window.start_s, window.end_s
         plan = plan_buckets(start_s, end_s, zone(query.timezone or query.account.timezone), unit)
         now = int(self._clock())
+        ends = [min(plan.starts[i + 1], end_s) for i in range(plan.count)]
+        days = retention_days((now - ends[0]) // _DAY)
+        limit = unfollow_days * _DAY
+        refresh(self._engine, query.account.id)
+        s = follower_spans.c
         with self._engine.connect() as conn:
             scope_ids = _lookup.scope_channel_ids(
                 conn, query.account.id, query.channel_ids, query.group
             )
             refs = _lookup.channel_refs(conn, query.account.id)
-            scope = Range(query.account.id, start_s, end_s, scope_ids)
-            if scope_ids == ():
-                steady: list[tuple[Any, ...]] = []
-                others: list[History] = []
-            else:
-                f = followers.c
-                if plan.count > 1:
-                    keys = [plan.index_sql(f.first_follow_at), f.first_channel_id]
-                    steady = steady_counts(conn, scope, keys)
-                else:  # one bucket: no (constant) bucket key to group by
-                    steady = [(0, *row) for row in steady_counts(conn, scope, [f.first_channel_id])]
-                others = unsteady_histories(conn, scope)
-        ends = [min(plan.starts[i + 1], end_s) for i in range(plan.count)]
-        oldest = (now - ends[0]) // _DAY if ends else 0
-        days = retention_days(oldest)
+            rows: list[tuple[Any, ...]] = []
+            if scope_ids != ():
+                first = s.seq == 0
+                columns = [
+                    func.sum(case((first, _ONE), else_=_ZERO)),
+                    func.sum(
+                        case(
+                            (
+                                and_(
+                                    first,
+                                    s.span_end.is_not(None),
+                                    s.span_end <= s.first_follow_at + limit,
+                                ),
+                                _ONE,
+                            ),
+                            else_=_ZERO,
+                        )
+                    ),
+                    *(func.sum(case((_covers(day * _DAY), _ONE), else_=_ZERO)) for day in days),
+                ]
+                where = [
+                    s.account_id == query.account.id,
+                    s.first_follow_at >= start_s,
+                    s.first_follow_at < end_s,
+                ]
+                if scope_ids is not None:
+                    where.append(s.channel_id.in_(scope_ids))
+                keys: list[Any] = [s.channel_id]
+                if plan.count > 1:  # (one bucket: no constant key to group by)
+                    keys.insert(0, plan.index_sql(s.first_follow_at))
+                found = conn.execute(select(*keys, *columns).where(*where).group_by(*keys))
+                rows = [tuple(row) if plan.count > 1 else (0, *row) for row in found]
         sizes = [0] * plan.count
         retained = [[0] * len(days) for _ in range(plan.count)]
         per_channel: dict[int | None, list[int]] = {}
-        for index, channel_id, count in steady:
-            i, n = int(index), int(count)
-            sizes[i] += n
-            for j in range(len(days)):
-                retained[i][j] += n
-            per_channel.setdefault(channel_id, [0, 0])[0] += n
-        limit = unfollow_days * _DAY
-        for member in others:
-            first = member.first_follow_at
-            i = bisect_right(plan.starts, first) - 1
-            sizes[i] += 1
-            for j, day in enumerate(days):
-                if member.following_through(first + day * _DAY):
-                    retained[i][j] += 1
-            counts = per_channel.setdefault(member.channel_id, [0, 0])
-            counts[0] += 1
-            if member.unfollowed_by(first + limit):
-                counts[1] += 1
+        for index, channel_id, members, unfollowed, *kept in rows:
+            i = int(index)
+            sizes[i] += int(members or 0)
+            for j, value in enumerate(kept):
+                retained[i][j] += int(value or 0)
+            counts = per_channel.setdefault(channel_id, [0, 0])
+            counts[0] += int(members or 0)
+            counts[1] += int(unfollowed or 0)
         cohorts = []
         for i in range(plan.count):
             start, end = plan.bounds(i)
@@ -190,6 +203,13 @@ class RetentionService:
         return Retention(
             unit, days, unfollow_days, cohorts, _channel_rows(refs, scope_ids, per_channel)
         )
+
+
+def _covers(offset: int) -> ColumnElement[bool]:
+    """The span holds the instant ``first_follow_at + offset``: following through it."""
+    s = follower_spans.c
+    instant = s.first_follow_at + offset
+    return and_(s.span_start <= instant, or_(s.span_end.is_(None), s.span_end > instant))
 
 
 def _channel_rows(

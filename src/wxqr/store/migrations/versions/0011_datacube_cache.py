@@ -1,4 +1,4 @@
-"""The data cube cache and the followers' first-follow index (issue 17 §3, §4).
+"""The data cube cache and the follower spans (issue 17 §2, §3, §4).
 
 Revision ID: 0011
 Revises: 0006
@@ -36,14 +36,52 @@ def upgrade() -> None:
             "account_id", "endpoint", "ref_date", name=op.f("pk_datacube_cache")
         ),
     )
-    op.create_index(
-        "ix_followers_account_id_first_follow_at",
-        "followers",
+    op.create_table(
+        "follower_spans",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("openid", sa.String(length=64), nullable=False),
+        sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("span_start", _BIGINT, nullable=False),
+        sa.Column("span_end", _BIGINT, nullable=True),
+        sa.Column("first_follow_at", _BIGINT, nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_follower_spans_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_follower_spans_channel_id_channels"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "openid", "seq", name=op.f("pk_follower_spans")),
+    )
+    for columns in (
         ["account_id", "first_follow_at"],
-        unique=False,
+        ["account_id", "span_start"],
+        ["account_id", "span_end"],
+    ):
+        op.create_index(
+            op.f(f"ix_follower_spans_{'_'.join(columns)}"), "follower_spans", columns, unique=False
+        )
+    op.create_table(
+        "follower_spans_progress",
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("last_event_id", _BIGINT, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_follower_spans_progress_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_follower_spans_progress")),
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_followers_account_id_first_follow_at", table_name="followers")
+    op.drop_table("follower_spans_progress")
+    op.drop_table("follower_spans")
     op.drop_table("datacube_cache")
