@@ -109,3 +109,23 @@ def test_stats_without_a_subcommand_is_the_metrics_table(database: str) -> None:
     code, out, err = run(database, "--from", "2024-03-08", "--to", "2024-03-08", "-f", "json")
     assert code == 0, err
     assert json.loads(out)["new_followers"] == 2
+
+
+def test_retention_csv_of_channels_neutralises_formulas(database: str) -> None:
+    code, out, err = run(
+        database,
+        "retention",
+        "--from",
+        "2024-03-08",
+        "--to",
+        "2024-03-08",
+        "-f",
+        "csv",
+        "--table",
+        "channels",
+    )
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    names = [row["channel"] for row in rows]
+    assert "=ch0" not in names  # the channel is named "=ch0": a formula to a spreadsheet
+    assert any(name.endswith("=ch0") for name in names)

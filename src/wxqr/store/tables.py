@@ -410,15 +410,18 @@ follower_spans = Table(
     "follower_spans",
     metadata,
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    # Keyed (and, on SQLite, stored) by first follow: a cohort is one range of rows.
+    Column("first_follow_at", BigInt, primary_key=True, autoincrement=False),
     Column("openid", String(64), primary_key=True),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("span_start", BigInt, nullable=False),
     Column("span_end", BigInt, nullable=True),
-    Column("first_follow_at", BigInt, nullable=False),
     Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
-    Index(None, "account_id", "first_follow_at"),
-    Index(None, "account_id", "span_start"),
-    Index(None, "account_id", "span_end"),
+    Index(None, "account_id", "openid"),
+    # Index-only counts of the spans open (closed) by an instant, per channel.
+    Index(None, "account_id", "span_start", "channel_id"),
+    Index(None, "account_id", "span_end", "channel_id"),
+    sqlite_with_rowid=False,
 )
 
 follower_spans_progress = Table(

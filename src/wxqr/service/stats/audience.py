@@ -100,14 +100,15 @@ class AudienceService:
                 mine = [s.account_id == account_id]
                 if scope_ids is not None:
                     mine.append(s.channel_id.in_(scope_ids))
-                # Following just before the window: counted from the first point on.
-                steps[0] += conn.execute(
-                    select(func.count()).where(
-                        *mine,
-                        s.span_start < start_s,
-                        or_(s.span_end.is_(None), s.span_end >= start_s),
+                # Following just before the window, counted from the first point on: spans
+                # opened before it less those closed before it (index-only counts).
+                for column, sign in ((s.span_start, 1), (s.span_end, -1)):
+                    steps[0] += (
+                        sign
+                        * conn.execute(
+                            select(func.count()).where(*mine, column < start_s)
+                        ).scalar_one()
                     )
-                ).scalar_one()
                 # Spans opening (closing) inside the window: from the point of their bucket.
                 for column, sign in ((s.span_start, 1), (s.span_end, -1)):
                     inside = [*mine, column >= start_s, column < end_s]
@@ -121,9 +122,18 @@ class AudienceService:
                             sign * conn.execute(select(func.count()).where(*inside)).scalar_one()
                         )
                 last = end_s - 1
+                # Per first-touch channel at the end: opened by then less closed by then.
+                for column, sign in ((s.span_start, 1), (s.span_end, -1)):
+                    found = conn.execute(
+                        select(s.channel_id, func.count())
+                        .where(*mine, column <= last)
+                        .group_by(s.channel_id)
+                    )
+                    for channel_id, count in found:
+                        by_channel[channel_id] += sign * int(count)
                 source = func.coalesce(f.wechat_subscribe_scene, UNKNOWN_SOURCE)
                 at_end = (
-                    select(s.channel_id, source, func.count())
+                    select(source, func.count())
                     .select_from(
                         follower_spans.outerjoin(
                             followers, and_(f.account_id == s.account_id, f.openid == s.openid)
@@ -132,10 +142,9 @@ class AudienceService:
                     .where(
                         *mine, s.span_start <= last, or_(s.span_end.is_(None), s.span_end > last)
                     )
-                    .group_by(s.channel_id, source)
+                    .group_by(source)
                 )
-                for channel_id, name, count in conn.execute(at_end):
-                    by_channel[channel_id] += int(count)
+                for name, count in conn.execute(at_end):
                     by_source[str(name)] += int(count)
         points, total = [], 0
         for i in range(plan.count):

@@ -28,6 +28,7 @@ from ._model import ChannelRef, Granularity
 from ._query import StatsQuery
 from ._spans import refresh
 from ._window import zone
+from .export import neutralise_csv_text
 
 __all__ = [
     "COHORTS",
@@ -236,6 +237,8 @@ def _cell(value: object) -> str:
         return f"{value:.4f}"
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str):  # a channel's name: never a formula to a spreadsheet
+        return neutralise_csv_text(value)
     return str(value)
 
 

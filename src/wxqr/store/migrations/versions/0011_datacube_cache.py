@@ -39,11 +39,11 @@ def upgrade() -> None:
     op.create_table(
         "follower_spans",
         sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("first_follow_at", _BIGINT, autoincrement=False, nullable=False),
         sa.Column("openid", sa.String(length=64), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("span_start", _BIGINT, nullable=False),
         sa.Column("span_end", _BIGINT, nullable=True),
-        sa.Column("first_follow_at", _BIGINT, nullable=False),
         sa.Column("channel_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -57,12 +57,15 @@ def upgrade() -> None:
             name=op.f("fk_follower_spans_channel_id_channels"),
             ondelete="SET NULL",
         ),
-        sa.PrimaryKeyConstraint("account_id", "openid", "seq", name=op.f("pk_follower_spans")),
+        sa.PrimaryKeyConstraint(
+            "account_id", "first_follow_at", "openid", "seq", name=op.f("pk_follower_spans")
+        ),
+        sqlite_with_rowid=False,
     )
     for columns in (
-        ["account_id", "first_follow_at"],
-        ["account_id", "span_start"],
-        ["account_id", "span_end"],
+        ["account_id", "openid"],
+        ["account_id", "span_start", "channel_id"],
+        ["account_id", "span_end", "channel_id"],
     ):
         op.create_index(
             op.f(f"ix_follower_spans_{'_'.join(columns)}"), "follower_spans", columns, unique=False
