@@ -131,21 +131,28 @@ class AudienceService:
                     )
                     for channel_id, count in found:
                         by_channel[channel_id] += sign * int(count)
-                source = func.coalesce(f.wechat_subscribe_scene, UNKNOWN_SOURCE)
-                at_end = (
-                    select(source, func.count())
+                # Sources: the known ones by a join from the followers whose user info was
+                # fetched; the rest of the audience at the end is "unknown".
+                known = (
+                    select(f.wechat_subscribe_scene, func.count())
                     .select_from(
-                        follower_spans.outerjoin(
-                            followers, and_(f.account_id == s.account_id, f.openid == s.openid)
+                        followers.join(
+                            follower_spans,
+                            and_(s.account_id == f.account_id, s.openid == f.openid),
                         )
                     )
                     .where(
-                        *mine, s.span_start <= last, or_(s.span_end.is_(None), s.span_end > last)
+                        f.account_id == account_id,
+                        f.wechat_subscribe_scene.is_not(None),
+                        *mine,
+                        s.span_start <= last,
+                        or_(s.span_end.is_(None), s.span_end > last),
                     )
-                    .group_by(source)
+                    .group_by(f.wechat_subscribe_scene)
                 )
-                for name, count in conn.execute(at_end):
+                for name, count in conn.execute(known):
                     by_source[str(name)] += int(count)
+                by_source[UNKNOWN_SOURCE] += sum(by_channel.values()) - sum(by_source.values())
         points, total = [], 0
         for i in range(plan.count):
             total += steps[i]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Integer, and_, case, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Engine, Integer, case, func, literal_column, select
 
 from wxqr.store.tables import follower_spans
 
@@ -141,7 +141,6 @@ class RetentionService:
         now = int(self._clock())
         ends = [min(plan.starts[i + 1], end_s) for i in range(plan.count)]
         days = retention_days((now - ends[0]) // _DAY)
-        limit = unfollow_days * _DAY
         refresh(self._engine, query.account.id)
         s = follower_spans.c
         with self._engine.connect() as conn:
@@ -151,24 +150,6 @@ class RetentionService:
             refs = _lookup.channel_refs(conn, query.account.id)
             rows: list[tuple[Any, ...]] = []
             if scope_ids != ():
-                first = s.seq == 0
-                columns = [
-                    func.sum(case((first, _ONE), else_=_ZERO)),
-                    func.sum(
-                        case(
-                            (
-                                and_(
-                                    first,
-                                    s.span_end.is_not(None),
-                                    s.span_end <= s.first_follow_at + limit,
-                                ),
-                                _ONE,
-                            ),
-                            else_=_ZERO,
-                        )
-                    ),
-                    *(func.sum(case((_covers(day * _DAY), _ONE), else_=_ZERO)) for day in days),
-                ]
                 where = [
                     s.account_id == query.account.id,
                     s.first_follow_at >= start_s,
@@ -176,22 +157,25 @@ class RetentionService:
                 ]
                 if scope_ids is not None:
                     where.append(s.channel_id.in_(scope_ids))
-                keys: list[Any] = [s.channel_id]
+                keys: list[Any] = [s.channel_id, *_day_keys()]
                 if plan.count > 1:  # (one bucket: no constant key to group by)
                     keys.insert(0, plan.index_sql(s.first_follow_at))
-                found = conn.execute(select(*keys, *columns).where(*where).group_by(*keys))
+                found = conn.execute(select(*keys, func.count()).where(*where).group_by(*keys))
                 rows = [tuple(row) if plan.count > 1 else (0, *row) for row in found]
         sizes = [0] * plan.count
         retained = [[0] * len(days) for _ in range(plan.count)]
         per_channel: dict[int | None, list[int]] = {}
-        for index, channel_id, members, unfollowed, *kept in rows:
-            i = int(index)
-            sizes[i] += int(members or 0)
-            for j, value in enumerate(kept):
-                retained[i][j] += int(value or 0)
+        for index, channel_id, first, opens, closes, count in rows:
+            i, n = int(index), int(count)
             counts = per_channel.setdefault(channel_id, [0, 0])
-            counts[0] += int(members or 0)
-            counts[1] += int(unfollowed or 0)
+            if first:
+                sizes[i] += n
+                counts[0] += n
+                if closes is not None and closes <= unfollow_days:
+                    counts[1] += n
+            for j, day in enumerate(days):
+                if opens <= day and (closes is None or day < closes):
+                    retained[i][j] += n
         cohorts = []
         for i in range(plan.count):
             start, end = plan.bounds(i)
@@ -206,11 +190,19 @@ class RetentionService:
         )
 
 
-def _covers(offset: int) -> ColumnElement[bool]:
-    """The span holds the instant ``first_follow_at + offset``: following through it."""
+def _day_keys() -> list[ColumnElement[Any]]:
+    """Per span: is it the first follow's (``seq`` 0), the first whole day n it holds
+    ``first_follow_at + n days`` (``ceil((start - first) / day)``), and the first it no
+    longer does (``ceil((end - first) / day)``, NULL: open). Day n is held when
+    ``opens <= n < closes``; the member unfollowed within N days when its first span has
+    ``closes <= N``. Few distinct values: the table is grouped by them, not evaluated per
+    day and row."""
     s = follower_spans.c
-    instant = s.first_follow_at + offset
-    return and_(s.span_start <= instant, or_(s.span_end.is_(None), s.span_end > instant))
+    day = literal_column(str(_DAY), Integer)
+    first = case((s.seq == 0, _ONE), else_=_ZERO)
+    opens = (s.span_start - s.first_follow_at + day - 1) // day
+    closes = (s.span_end - s.first_follow_at + day - 1) // day
+    return [first, opens, closes]
 
 
 def _channel_rows(

@@ -97,7 +97,7 @@ class _Head(BaseModel):
     group: str | None
 
 
-class ChannelOut(BaseModel):
+class FirstTouchChannelOut(BaseModel):
     """A first-touch channel; all null: the followers acquired through no channel."""
 
     channel_id: int | None
@@ -117,7 +117,7 @@ class AudiencePointOut(BaseModel):
     followers: int = Field(description="Following at the bucket's last second.")
 
 
-class ChannelAudienceOut(ChannelOut):
+class ChannelAudienceOut(FirstTouchChannelOut):
     followers: int
 
 
@@ -147,7 +147,7 @@ class CohortOut(BaseModel):
     retention: list[RetentionCellOut]
 
 
-class ChannelUnfollowsOut(ChannelOut):
+class ChannelUnfollowsOut(FirstTouchChannelOut):
     new_followers: int
     unfollowed: int
     unfollow_rate: float | None
@@ -161,7 +161,7 @@ class RetentionOut(_Head):
     channels: list[ChannelUnfollowsOut]
 
 
-class Counts(BaseModel):
+class ReconcileCounts(BaseModel):
     follows: int
     unfollows: int
     code_follows: int
@@ -169,10 +169,10 @@ class Counts(BaseModel):
 
 class ReconcileDayOut(BaseModel):
     date: str
-    wxqr: Counts
-    wechat: Counts | None = Field(description="Null: WeChat has no data for the day yet.")
+    wxqr: ReconcileCounts
+    wechat: ReconcileCounts | None = Field(description="Null: WeChat has no data for the day yet.")
     cumulate: int | None = Field(description="WeChat's followers at the end of the day.")
-    differences: Counts | None = Field(description="WeChat's value minus wxqr's.")
+    differences: ReconcileCounts | None = Field(description="WeChat's value minus wxqr's.")
     matches: bool | None
     causes: list[str]
 
