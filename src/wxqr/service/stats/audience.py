@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from wxqr.store.tables import follower_spans, followers
 
@@ -133,21 +133,20 @@ class AudienceService:
                         by_channel[channel_id] += sign * int(count)
                 # Sources: the known ones by a join from the followers whose user info was
                 # fetched; the rest of the audience at the end is "unknown".
-                known = (
-                    select(f.wechat_subscribe_scene, func.count())
-                    .select_from(
-                        followers.join(
-                            follower_spans,
-                            and_(s.account_id == f.account_id, s.openid == f.openid),
-                        )
-                    )
+                held = (
+                    select(s.openid)
                     .where(
-                        f.account_id == account_id,
-                        f.wechat_subscribe_scene.is_not(None),
-                        *mine,
+                        s.account_id == f.account_id,
+                        s.openid == f.openid,
+                        *mine[1:],
                         s.span_start <= last,
                         or_(s.span_end.is_(None), s.span_end > last),
                     )
+                    .exists()
+                )
+                known = (
+                    select(f.wechat_subscribe_scene, func.count())
+                    .where(f.account_id == account_id, f.wechat_subscribe_scene.is_not(None), held)
                     .group_by(f.wechat_subscribe_scene)
                 )
                 for name, count in conn.execute(known):
