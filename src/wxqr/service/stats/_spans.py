@@ -113,9 +113,18 @@ def _log(account_id: int) -> Any:
 
 
 def refresh(engine: Engine, account_id: int) -> None:
-    """Bring the account's spans up to date with its log (idempotent; cheap when nothing
-    changed: two index look-ups)."""
+    """Bring the account's spans up to date with its log (idempotent; when nothing changed:
+    two index look-ups and no write). An id at or below the progress mark can no longer
+    be uncommitted: the mark moved there under the ingest lock (PostgreSQL), or with the
+    only write lock (SQLite), and ids allocated later are larger."""
     p, e = follower_spans_progress.c, events.c
+    with engine.connect() as conn:  # nothing new (the usual case): no write, no lock
+        done_before = conn.execute(
+            select(p.last_event_id).where(p.account_id == account_id)
+        ).scalar_one_or_none()
+        newest = conn.execute(select(func.max(e.id))).scalar_one()
+    if newest is None or (done_before is not None and int(newest) <= int(done_before)):
+        return
     with engine.begin() as conn:
         postgres = conn.dialect.name == "postgresql"
         if postgres:
