@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from wxqr.service.stats import AccountRef, Granularity, StatsQuery, Window
 from wxqr.service.stats.audience import AudienceService
 from wxqr.service.stats.retention import RetentionService, retention_days
+from wxqr.store.tables import channels
 
 from ._follower_reference import load_with_followers
 from ._world import BASE_TIME, Action, World, build_world
@@ -110,3 +111,22 @@ def test_audience_counts_refollows_once_and_the_first_touch_channel(db: Engine) 
     }
     assert by_channel == {1: 1, 2: 0, None: 1}
     assert audience.followers == 2
+
+
+def test_a_deleted_channels_followers_belong_to_no_channel(db: Engine) -> None:
+    world = _world(_act(0, "scan", 0), _act(1, "scan", 0), _act(2, "follow", 0))
+    load_with_followers(db, world)
+    service = RetentionService(db, clock=lambda: B + 40 * DAY)
+    query = _query(world, date(2024, 3, 8), date(2024, 3, 8))
+    before = {
+        (r.channel.id if r.channel else None): r.new_followers
+        for r in service.retention_of(query).channels
+    }
+    assert before == {1: 2, 2: 0, None: 1}
+    with db.begin() as conn:
+        conn.execute(delete(channels).where(channels.c.id == 1))
+    after = {
+        (r.channel.id if r.channel else None): r.new_followers
+        for r in service.retention_of(query).channels
+    }
+    assert after == {2: 0, None: 3}
