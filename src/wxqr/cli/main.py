@@ -45,7 +45,7 @@ from wxqr.cli import emulator as _emulator_cli  # noqa: E402
 from wxqr.cli import poster as _poster_cli  # noqa: E402  # posters:
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
-from wxqr.cli import stats as _stats_cli  # noqa: E402
+from wxqr.cli import stats_more as _stats_more_cli  # noqa: E402  # stats-retention:
 from wxqr.cli import user as _user_cli  # noqa: E402  # dashboard-team:
 from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
@@ -58,7 +58,7 @@ app.add_typer(_code_cli.app, name="code")
 app.add_typer(_apikey_cli.app, name="apikey")
 app.add_typer(_admin_cli.app, name="admin")
 app.command("demo")(_demo_cli.demo)
-app.command("stats")(_stats_cli.stats_command)
+app.add_typer(_stats_more_cli.stats_app, name="stats")  # stats-retention: + subcommands
 app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import AccountConfig
-from .datacube import user_summary
+from .datacube import user_cumulate, user_summary
 from .errors import WeChatError, error_body
 from .image import render_jpeg
 from .qrcreate import parse_create
@@ -181,6 +181,17 @@ class WeChatAPI:
         )
         return JSONResponse({"list": rows})
 
+    async def user_cumulate(self, request: Request) -> Response:
+        appid = self._authorize(request)
+        data = _json_body(await request.body())
+        rows = user_cumulate(
+            data.get("begin_date"),
+            data.get("end_date"),
+            self.state.followers.history(appid),
+            self.state.clock.now(),
+        )
+        return JSONResponse({"list": rows})
+
     async def clear_quota(self, request: Request) -> Response:
         appid = self.state.tokens.check(
             request.query_params.get("access_token"), self.state.clock.now()
@@ -220,6 +231,7 @@ def wechat_routes(state: EmulatorState) -> list[Route]:
         ("/cgi-bin/tags/members/batchtagging", api.batch_tagging, "POST"),
         ("/cgi-bin/tags/members/batchuntagging", api.batch_untagging, "POST"),
         ("/datacube/getusersummary", api.user_summary, "POST"),
+        ("/datacube/getusercumulate", api.user_cumulate, "POST"),
         ("/cgi-bin/clear_quota", api.clear_quota, "POST"),
         ("/cgi-bin/openapi/quota/get", api.quota_get, "POST"),  # lifecycle:
     ]

@@ -43,6 +43,7 @@ from wxqr.service.posters_access import ScopedCodeStyles, ScopedPosterService  #
 from wxqr.service.quotas import QuotaService  # lifecycle:
 from wxqr.service.scan_sessions import ScanSessionService, SessionWatcher
 from wxqr.service.stats import StatsService
+from wxqr.service.stats.insights import StatsInsights
 from wxqr.service.webhooks import WebhookService
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.settings import Settings
@@ -204,3 +205,14 @@ class Workspace:
         if account is None:  # pragma: no cover - cascaded with the account
             raise NotFoundError(f"no account for channel {channel_id}")
         return account
+
+    # stats-retention: audience, retention, reconciliation (wxqr.service.stats.insights)
+    @property
+    def insights(self) -> StatsInsights:
+        check = self.access.check_account_id if self.access is not None else None
+        return StatsInsights(
+            self.engine,
+            self.clients.client,
+            clock=self.clock,
+            **({"check": check} if check is not None else {}),
+        )

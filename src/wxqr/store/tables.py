@@ -481,3 +481,45 @@ wechat_quota_usage = Table(
     Column("day", String(10), primary_key=True),
     Column("used", Integer, nullable=False, server_default="0"),
 )
+
+# stats-retention: WeChat's data cube answers per account, endpoint and China day
+# (``getusersummary``: the day's rows; ``getusercumulate``: its cumulate_user), as JSON.
+# A past day's answer does not change: reconciliation fetches each day once.
+datacube_cache = Table(
+    "datacube_cache",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("endpoint", String(32), primary_key=True),
+    Column("ref_date", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("body", Text, nullable=False),
+    Column("fetched_at", BigInt, nullable=False),
+)
+
+# stats-retention: the spans of time each openid was following (docs/metrics.md,
+# "Following at an instant"), computed from the log's follows and unfollows and kept up
+# to date at query time from the events after ``follower_spans_progress.last_event_id``.
+# ``seq`` 0 is the span of the first follow; ``span_end`` NULL: following still.
+follower_spans = Table(
+    "follower_spans",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    # Keyed (and, on SQLite, stored) by first follow: a cohort is one range of rows.
+    Column("first_follow_at", BigInt, primary_key=True, autoincrement=False),
+    Column("openid", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("span_start", BigInt, nullable=False),
+    Column("span_end", BigInt, nullable=True),
+    Column("channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Index(None, "account_id", "openid"),
+    # Index-only counts of the spans open (closed) by an instant, per channel.
+    Index(None, "account_id", "span_start", "channel_id"),
+    Index(None, "account_id", "span_end", "channel_id"),
+    sqlite_with_rowid=False,
+)
+
+follower_spans_progress = Table(
+    "follower_spans_progress",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_event_id", BigInt, nullable=False),
+)

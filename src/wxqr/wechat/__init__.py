@@ -32,7 +32,7 @@ from ._errors import (
     UnexpectedResponse,
     WeChatError,
 )
-from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserCumulateRow, UserInfo, UserSummaryRow
 from ._observe import CallObserver, observe_calls
 from ._redis_cache import RedisTokenCache
 from ._sync import SyncWeChatClient
@@ -70,6 +70,7 @@ __all__ = [
     "TokenSource",
     "TransportError",
     "UnexpectedResponse",
+    "UserCumulateRow",
     "UserInfo",
     "UserSummaryRow",
     "WeChatClient",

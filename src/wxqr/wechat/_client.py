@@ -18,7 +18,7 @@ from ._cache import CachedToken, MemoryTokenCache, TokenCache
 from ._config import ClientConfig
 from ._errors import InvalidToken, UnexpectedResponse
 from ._http import Sleep, WeChatHTTP
-from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserCumulateRow, UserInfo, UserSummaryRow
 from ._tokens import Clock, TokenManager, fetch_token
 
 __all__ = [
@@ -225,4 +225,21 @@ class WeChatClient:
                 raise UnexpectedResponse("getusersummary response lacks a 'list'")
             rows.extend(UserSummaryRow.from_response(i) for i in items)
         rows.sort(key=lambda r: (r.ref_date, r.user_source))
+        return rows
+
+    async def user_cumulate(self, begin: date, end: date) -> list[UserCumulateRow]:
+        """WeChat's total followers at the end of each day of ``begin..end`` (inclusive),
+        fetched in calls of at most 7 days; sorted by date."""
+        rows: list[UserCumulateRow] = []
+        for start, stop in date_chunks(begin, end):
+            body = await self._api(
+                "POST",
+                "/datacube/getusercumulate",
+                body={"begin_date": start.isoformat(), "end_date": stop.isoformat()},
+            )
+            items = body.get("list")
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise UnexpectedResponse("getusercumulate response lacks a 'list'")
+            rows.extend(UserCumulateRow.from_response(i) for i in items)
+        rows.sort(key=lambda r: r.ref_date)
         return rows

@@ -9,7 +9,7 @@ from typing import Any
 
 from ._errors import UnexpectedResponse
 
-__all__ = ["ApiQuota", "QRTicket", "Tag", "UserInfo", "UserSummaryRow"]
+__all__ = ["ApiQuota", "QRTicket", "Tag", "UserCumulateRow", "UserInfo", "UserSummaryRow"]
 
 
 def _require(body: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
@@ -148,3 +148,21 @@ class ApiQuota:
             used=_require(quota, "used", int),
             remain=_require(quota, "remain", int),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UserCumulateRow:
+    """One row of ``datacube/getusercumulate``: WeChat's total followers at the end of
+    a day (China time)."""
+
+    ref_date: date
+    cumulate_user: int
+
+    @classmethod
+    def from_response(cls, body: Mapping[str, Any]) -> UserCumulateRow:
+        raw_date = _require(body, "ref_date", str)
+        try:
+            ref_date = date.fromisoformat(raw_date)
+        except ValueError:
+            raise UnexpectedResponse("WeChat response has an invalid 'ref_date'") from None
+        return cls(ref_date=ref_date, cumulate_user=_optional(body, "cumulate_user", int) or 0)

@@ -19,7 +19,7 @@ from wxqr.protocol import QRRequest
 from ._cache import TokenCache
 from ._client import WeChatClient
 from ._config import ClientConfig
-from ._models import ApiQuota, QRTicket, Tag, UserInfo, UserSummaryRow
+from ._models import ApiQuota, QRTicket, Tag, UserCumulateRow, UserInfo, UserSummaryRow
 
 __all__ = ["SyncWeChatClient"]
 
@@ -108,3 +108,6 @@ class SyncWeChatClient:
 
     def user_summary(self, begin: date, end: date) -> list[UserSummaryRow]:
         return self._run(self._client.user_summary(begin, end))
+
+    def user_cumulate(self, begin: date, end: date) -> list[UserCumulateRow]:
+        return self._run(self._client.user_cumulate(begin, end))

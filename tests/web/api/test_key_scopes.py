@@ -82,6 +82,10 @@ ROUTES = [
             "export",
         )
     ),
+    *(  # stats-retention:
+        Route("GET", f"/api/v1/stats/{name}", params={"account": "{appid}"})
+        for name in ("audience", "retention", "retention/export", "reconcile")
+    ),
     Route("GET", "/api/v1/events", params={"account": "{appid}"}),
     Route(
         "POST",

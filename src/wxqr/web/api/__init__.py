@@ -15,6 +15,7 @@ from wxqr.web.api import _openapi, accounts, channels, codes, events, scan_sessi
 from wxqr.web.api import code_styles as code_styles_api  # posters:
 from wxqr.web.api import lifecycle as lifecycle_api
 from wxqr.web.api import posters as posters_api  # posters:
+from wxqr.web.api import stats_retention as stats_retention_api  # stats-retention:
 from wxqr.web.api import webhooks as webhooks_api
 from wxqr.web.api._context import require_api_key
 from wxqr.web.api._docs import router as docs_router
@@ -53,6 +54,7 @@ _data.include_router(scan_sessions.router)  # scan-sessions:
 _data.include_router(scan_sessions.bindings_router)  # scan-sessions:
 _data.include_router(posters_api.router)  # posters:
 _data.include_router(code_styles_api.router)  # posters:
+_data.include_router(stats_retention_api.router)  # stats-retention:
 router.include_router(_data)
 # scan-sessions: the browser's poll URLs (poll token, no API key; PUBLIC_PATH_PATTERN)
 router.include_router(
