@@ -33,6 +33,7 @@ from wxqr.service.ingest import IngestOptions, IngestService, WriterConfig
 from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.secrets_box import SecretBox, bind_secret_box
 from wxqr.service.secrets_rotation import check_stored_secrets
+from wxqr.service.stats.rollups import rollups_chore
 from wxqr.service.webhooks import DeliveryWorker, delivery_worker
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
@@ -376,6 +377,7 @@ def _build_serving_parts(
                     retention_days=settings.scan_session_retention_days,
                 )
             ),
+            rollups_chore(worker_engine),  # rollups: build missing, fold the queue
         ],
     )
     parts.webhook_dispatcher = delivery_worker(writer_url, settings)
