@@ -48,7 +48,9 @@ _DROP = {
 }
 
 
-def _owner(table: str, column: str, referred: str) -> list[sa.SchemaItem]:
+def _owner(
+    table: str, column: str, referred: str
+) -> list[sa.Column[int] | sa.ForeignKeyConstraint]:
     return [
         sa.Column(column, sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
