@@ -183,6 +183,8 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
 
     Events of an unbuilt account just leave the queue: its rebuild reads them from the log.
     """
+    for account_id in _stateless_accounts(conn):
+        _start_if_empty(conn, account_id)
     e = events
     rows = conn.execute(
         select(
@@ -230,6 +232,12 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
     for chunk in _chunks(ids):
         conn.execute(delete(stats_pending).where(stats_pending.c.event_id.in_(chunk)))
     return len(ids)
+
+
+def _stateless_accounts(conn: Connection) -> list[int]:
+    state = stats_rollup_state
+    query = select(accounts.c.id).where(~exists().where(state.c.account_id == accounts.c.id))
+    return [int(i) for i in conn.execute(query).scalars()]
 
 
 def _load_users(conn: Connection, account_id: int, openids: Sequence[str]) -> dict[str, _User]:
@@ -394,7 +402,7 @@ def rebuild_account(
         .order_by(events.c.create_time, events.c.id)
     )
     done = 0
-    result = conn.execution_options(stream_results=True, yield_per=20_000).execute(query)
+    result = conn.execute(query, execution_options={"stream_results": True, "yield_per": 20_000})
     for event_id, kind, openid, create_time, channel_id in result:
         user = users.get(openid)
         if user is None:

@@ -36,6 +36,7 @@ def rollup_writer(engine: Engine, *, snapshot: bool = False) -> Iterator[Connect
             return
         conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_ROLLUP_LOCK})")
+        conn.commit()  # ends SQLAlchemy's autobegun (autocommit) transaction
         try:
             conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
@@ -43,3 +44,4 @@ def rollup_writer(engine: Engine, *, snapshot: bool = False) -> Iterator[Connect
         finally:
             conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_ROLLUP_LOCK})")
+            conn.commit()
