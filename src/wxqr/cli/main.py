@@ -44,7 +44,7 @@ from wxqr.cli import doctor as _doctor_cli  # noqa: E402
 from wxqr.cli import emulator as _emulator_cli  # noqa: E402
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
-from wxqr.cli import stats as _stats_cli  # noqa: E402
+from wxqr.cli import stats_rebuild as _stats_rebuild_cli  # noqa: E402
 from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
 app.add_typer(_db_cli.app, name="db")
@@ -56,7 +56,7 @@ app.add_typer(_code_cli.app, name="code")
 app.add_typer(_apikey_cli.app, name="apikey")
 app.add_typer(_admin_cli.app, name="admin")
 app.command("demo")(_demo_cli.demo)
-app.command("stats")(_stats_cli.stats_command)
+app.add_typer(_stats_rebuild_cli.stats_group(), name="stats")  # rollups: + rebuild
 app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:
