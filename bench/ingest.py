@@ -132,8 +132,11 @@ def _start_folding(database_url: str) -> None:
     def run() -> None:
         while True:
             time.sleep(FOLD_EVERY_SECONDS)
-            rollups.build_missing()
-            rollups.catch_up()
+            try:
+                rollups.build_missing()
+                rollups.catch_up()
+            except Exception as exc:  # as the worker does: log, go on
+                print(f"fold failed: {exc!r}", file=sys.stderr)
 
     threading.Thread(target=run, name="bench-fold", daemon=True).start()
 

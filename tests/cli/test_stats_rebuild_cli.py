@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tests.service.stats._log import LogWriter
 from wxqr.cli.main import app
 from wxqr.store.db import make_engine
-from wxqr.store.tables import metadata, stats_account_days, stats_rollup_state
+from wxqr.store.tables import metadata, stats_account_blocks, stats_rollup_state
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def _rollup_rows(url: str) -> tuple[int, int]:
     engine = make_engine(url)
     with engine.connect() as conn:
         states = conn.execute(select(func.count()).select_from(stats_rollup_state)).scalar()
-        days = conn.execute(select(func.sum(stats_account_days.c.scans))).scalar()
+        days = conn.execute(
+            select(func.sum(stats_account_blocks.c.scans)).where(stats_account_blocks.c.level == 0)
+        ).scalar()
     engine.dispose()
     return int(states or 0), int(days or 0)
 

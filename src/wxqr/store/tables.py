@@ -427,48 +427,36 @@ stats_rollup_state = Table(
 )
 
 
-def _day_counts(name: str, owner: Column[int]) -> Table:
+def _day_blocks(name: str, owner: Column[int], *extra: Index) -> Table:
+    """Per owner and aligned block of ``4**level`` local days from ``block * 4**level``
+    (levels 0-3: 1, 4, 16, 64 days; days counted from 1970-01-01 in the account's zone):
+    the block's counts, and its scanners' dense user numbers (a serialized pyroaring
+    BitMap; ``unique_scanners`` is its size)."""
     return Table(
         name,
         metadata,
+        Column("level", Integer, primary_key=True),
+        Column("block", Integer, primary_key=True),
         owner,
-        Column("day", Integer, primary_key=True),  # local days since 1970-01-01
         Column("scans", Integer, nullable=False),
         Column("unique_scanners", Integer, nullable=False),
         Column("new_followers", Integer, nullable=False),
         Column("returning_followers", Integer, nullable=False),
         Column("unfollows", Integer, nullable=False),
+        Column("uids", LargeBinary, nullable=False),
+        *extra,
     )
 
 
-def _scanner_sets(name: str, owner: Column[int]) -> Table:
-    return Table(
-        name,
-        metadata,
-        owner,
-        # level L: the 4**L local days from block * 4**L (aligned blocks of 1, 4, 16, 64 days)
-        Column("level", Integer, primary_key=True),
-        Column("block", Integer, primary_key=True),
-        Column("cardinality", Integer, nullable=False),
-        Column("uids", LargeBinary, nullable=False),  # a serialized pyroaring BitMap
-    )
-
-
-stats_account_days = _day_counts(
-    "stats_account_days",
+stats_account_blocks = _day_blocks(
+    "stats_account_blocks",
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "account_id"),
 )
-stats_channel_days = _day_counts(
-    "stats_channel_days",
+stats_channel_blocks = _day_blocks(
+    "stats_channel_blocks",
     Column("channel_id", ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
-)
-stats_account_sets = _scanner_sets(
-    "stats_account_sets",
-    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
-)
-stats_channel_sets = _scanner_sets(
-    "stats_channel_sets",
-    Column("channel_id", ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "channel_id"),
 )
 
 # The ingest's only cost of the rollups: its counted events' ids, queued by the database.

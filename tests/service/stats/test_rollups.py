@@ -19,10 +19,8 @@ from wxqr.service.stats._rollup_read import day_span
 from wxqr.store.tables import (
     accounts,
     channels,
-    stats_account_days,
-    stats_account_sets,
-    stats_channel_days,
-    stats_channel_sets,
+    stats_account_blocks,
+    stats_channel_blocks,
     stats_pending,
     stats_users,
 )
@@ -98,12 +96,9 @@ def test_folds_and_rebuilds_at_any_point_match_the_reference(
 
 
 def _snapshot(engine: Engine) -> list[Any]:
-    tables = (stats_users, stats_account_days, stats_channel_days)
+    tables = (stats_users, stats_account_blocks, stats_channel_blocks)
     with engine.connect() as conn:
-        rows: list[Any] = [sorted(map(tuple, conn.execute(select(t)))) for t in tables]
-        for sets in (stats_account_sets, stats_channel_sets):
-            rows.append(sorted((r[0], r[1], r[2], r[3]) for r in conn.execute(select(sets))))
-    return rows
+        return [sorted(tuple(r) for r in conn.execute(select(t))) for t in tables]
 
 
 def _demo(db: Engine, tz: str | None = None) -> tuple[LogWriter, int, int]:

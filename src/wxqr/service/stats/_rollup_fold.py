@@ -30,17 +30,13 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wxqr.store.tables import (
     accounts,
     channels,
     events,
-    stats_account_days,
-    stats_account_sets,
-    stats_channel_days,
-    stats_channel_sets,
+    stats_account_blocks,
+    stats_channel_blocks,
     stats_pending,
     stats_rollup_state,
     stats_users,
@@ -120,10 +116,6 @@ class _Accumulator:
                 self._cell(owner, day)[3] += 1
 
 
-def _upsert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
@@ -148,9 +140,8 @@ def _state(conn: Connection, account_id: int) -> tuple[str, int] | None:
 def drop_account(conn: Connection, account_id: int) -> None:
     """Forget an account's rollups (it is then unbuilt: queries use the log)."""
     mine = select(channels.c.id).where(channels.c.account_id == account_id)
-    conn.execute(delete(stats_channel_days).where(stats_channel_days.c.channel_id.in_(mine)))
-    conn.execute(delete(stats_channel_sets).where(stats_channel_sets.c.channel_id.in_(mine)))
-    for table in (stats_account_days, stats_account_sets, stats_users, stats_rollup_state):
+    conn.execute(delete(stats_channel_blocks).where(stats_channel_blocks.c.channel_id.in_(mine)))
+    for table in (stats_account_blocks, stats_users, stats_rollup_state):
         conn.execute(delete(table).where(table.c.account_id == account_id))
 
 
@@ -221,8 +212,7 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
                 next_uid += 1
             acc.add(user, str(row[2]), int(row[4]), int(row[0]), row[5])
         _write_users(conn, account_id, users)
-        _write_counts(conn, acc)
-        _merge_sets(conn, acc)
+        _write_blocks(conn, acc)
         conn.execute(
             update(stats_rollup_state)
             .where(stats_rollup_state.c.account_id == account_id)
@@ -285,37 +275,29 @@ def _write_users(conn: Connection, account_id: int, users: dict[str, _User]) -> 
             )
 
 
-def _write_counts(conn: Connection, acc: _Accumulator) -> None:
-    """Add the deltas to the day rows (INSERT … ON CONFLICT DO UPDATE)."""
-    for is_channel in (False, True):
-        table = stats_channel_days if is_channel else stats_account_days
-        owner_col = "channel_id" if is_channel else "account_id"
-        rows = [
-            {owner_col: owner[1], "day": day, "unique_scanners": 0}
-            | dict(zip(_COUNTS, cell, strict=True))
-            for (owner, day), cell in acc.counts.items()
-            if owner[0] is is_channel
-        ]
-        if not rows:
-            continue
-        statement = _upsert(conn)(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[owner_col, "day"],
-            set_={name: table.c[name] + statement.excluded[name] for name in _COUNTS},
-        )
-        conn.execute(statement, rows)
-
-
-def _set_tables(is_channel: bool) -> tuple[Any, Any, str]:
+def _block_table(is_channel: bool) -> tuple[Any, str]:
     if is_channel:
-        return stats_channel_sets, stats_channel_days, "channel_id"
-    return stats_account_sets, stats_account_days, "account_id"
+        return stats_channel_blocks, "channel_id"
+    return stats_account_blocks, "account_id"
 
 
-def _merge_sets(conn: Connection, acc: _Accumulator, *, fresh: bool = False) -> None:
-    """Add the new scanners to the sets of every level touched; day rows get the day's
-    exact unique scanners (the level-0 set's cardinality)."""
+_EMPTY = BitMap().serialize()
+
+
+def _write_blocks(conn: Connection, acc: _Accumulator, *, fresh: bool = False) -> None:
+    """Add the accumulated day deltas and scanners to the blocks of every level
+    (``fresh``: the account's blocks are known to be empty, nothing to read)."""
+    counts: dict[tuple[Owner, int, int], list[int]] = {}
     adds: dict[tuple[Owner, int, int], BitMap] = {}
+    for (owner, day), cell in acc.counts.items():
+        for level in LEVELS:
+            key = (owner, level, day // 4**level)
+            total = counts.get(key)
+            if total is None:
+                counts[key] = list(cell)
+            else:
+                for i in range(4):
+                    total[i] += cell[i]
     for (owner, day), uids in acc.scanners.items():
         for level in LEVELS:
             key = (owner, level, day // 4**level)
@@ -325,53 +307,63 @@ def _merge_sets(conn: Connection, acc: _Accumulator, *, fresh: bool = False) -> 
             else:
                 found.update(uids)
     for is_channel in (False, True):
-        sets, days, owner_col = _set_tables(is_channel)
-        keys = [k for k in adds if k[0][0] is is_channel]
-        existing: dict[tuple[int, int, int], bytes] = {}
-        for chunk in _chunks([] if fresh else keys, 300):
-            query = select(sets.c[owner_col], sets.c.level, sets.c.block, sets.c.uids).where(
-                tuple_(sets.c[owner_col], sets.c.level, sets.c.block).in_(
-                    [(k[0][1], k[1], k[2]) for k in chunk]
+        table, owner_col = _block_table(is_channel)
+        keys = [k for k in counts if k[0][0] is is_channel]
+        existing: dict[tuple[int, int, int], Any] = {}
+        by_level: dict[int, list[tuple[int, int]]] = {}
+        for owner, level, block in [] if fresh else keys:
+            by_level.setdefault(level, []).append((block, owner[1]))
+        for level, pairs in by_level.items():
+            for chunk in _chunks(pairs, 300):
+                query = select(table).where(
+                    table.c.level == level,
+                    tuple_(table.c.block, table.c[owner_col]).in_(list(chunk)),
                 )
-            )
-            for row in conn.execute(query):
-                existing[(int(row[0]), int(row[1]), int(row[2]))] = bytes(row[3])
+                for row in conn.execute(query).mappings():
+                    existing[(int(row[owner_col]), level, int(row["block"]))] = row
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        day_cards: list[dict[str, int]] = []
         for owner, level, block in keys:
-            merged = adds[(owner, level, block)]
+            delta = counts[(owner, level, block)]
             old = existing.get((owner[1], level, block))
-            if old is not None:
-                merged |= BitMap.deserialize(old)
-            values = {
-                owner_col: owner[1],
-                "level": level,
-                "block": block,
-                "cardinality": len(merged),
-                "uids": merged.serialize(),
-            }
+            scanners = adds.get((owner, level, block))
+            values: dict[str, Any] = {"o": owner[1], "l": level, "b": block}
+            for i, name in enumerate(_COUNTS):
+                values[name] = delta[i] + (int(old[name]) if old is not None else 0)
+            if scanners is not None and old is not None:
+                scanners |= BitMap.deserialize(bytes(old["uids"]))
+            if scanners is not None:
+                values["unique_scanners"] = len(scanners)
+                values["uids"] = scanners.serialize()
+            elif old is not None:
+                values["unique_scanners"] = int(old["unique_scanners"])
+                values["uids"] = bytes(old["uids"])
+            else:
+                values["unique_scanners"] = 0
+                values["uids"] = _EMPTY
             (updates if old is not None else inserts).append(values)
-            if level == 0:
-                day_cards.append({"o": owner[1], "d": block, "n": len(merged)})
         if inserts:
-            conn.execute(insert(sets), inserts)
-        for values in updates:
+            rows = [
+                {owner_col: v["o"], "level": v["l"], "block": v["b"]}
+                | {k: v[k] for k in (*_COUNTS, "unique_scanners", "uids")}
+                for v in inserts
+            ]
+            for chunk in _chunks(rows, 5_000):
+                conn.execute(insert(table), list(chunk))
+        if updates:
             conn.execute(
-                update(sets)
+                update(table)
                 .where(
-                    sets.c[owner_col] == values[owner_col],
-                    sets.c.level == values["level"],
-                    sets.c.block == values["block"],
+                    table.c.level == bindparam("l"),
+                    table.c.block == bindparam("b"),
+                    table.c[owner_col] == bindparam("o"),
                 )
-                .values(cardinality=values["cardinality"], uids=values["uids"])
-            )
-        if day_cards:
-            conn.execute(
-                update(days)
-                .where(days.c[owner_col] == bindparam("o"), days.c.day == bindparam("d"))
-                .values(unique_scanners=bindparam("n")),
-                day_cards,
+                .values({k: bindparam(f"v_{k}") for k in (*_COUNTS, "unique_scanners", "uids")}),
+                [
+                    {"o": v["o"], "l": v["l"], "b": v["b"]}
+                    | {f"v_{k}": v[k] for k in (*_COUNTS, "unique_scanners", "uids")}
+                    for v in updates
+                ],
             )
 
 
@@ -414,8 +406,7 @@ def rebuild_account(
     rows = [_user_values(account_id, o, u) for o, u in users.items()]
     for chunk in _chunks(rows, 20_000):
         conn.execute(insert(stats_users), list(chunk))
-    _write_counts(conn, acc)
-    _merge_sets(conn, acc, fresh=True)
+    _write_blocks(conn, acc, fresh=True)
     conn.execute(
         insert(stats_rollup_state).values(
             account_id=account_id,

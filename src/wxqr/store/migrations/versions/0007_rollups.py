@@ -62,30 +62,21 @@ def _owner(
     ]
 
 
-def _days(table: str, column: str, referred: str) -> None:
+def _blocks(table: str, column: str, referred: str) -> None:
     op.create_table(
         table,
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("block", sa.Integer(), nullable=False),
         *_owner(table, column, referred),
-        sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("scans", sa.Integer(), nullable=False),
         sa.Column("unique_scanners", sa.Integer(), nullable=False),
         sa.Column("new_followers", sa.Integer(), nullable=False),
         sa.Column("returning_followers", sa.Integer(), nullable=False),
         sa.Column("unfollows", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(column, "day", name=op.f(f"pk_{table}")),
-    )
-
-
-def _sets(table: str, column: str, referred: str) -> None:
-    op.create_table(
-        table,
-        *_owner(table, column, referred),
-        sa.Column("level", sa.Integer(), nullable=False),
-        sa.Column("block", sa.Integer(), nullable=False),
-        sa.Column("cardinality", sa.Integer(), nullable=False),
         sa.Column("uids", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint(column, "level", "block", name=op.f(f"pk_{table}")),
+        sa.PrimaryKeyConstraint("level", "block", column, name=op.f(f"pk_{table}")),
     )
+    op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
 
 
 def upgrade() -> None:
@@ -119,10 +110,8 @@ def upgrade() -> None:
         sa.Column("built_at", _BIGINT, nullable=False),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_stats_rollup_state")),
     )
-    _days("stats_account_days", "account_id", "accounts")
-    _days("stats_channel_days", "channel_id", "channels")
-    _sets("stats_account_sets", "account_id", "accounts")
-    _sets("stats_channel_sets", "channel_id", "channels")
+    _blocks("stats_account_blocks", "account_id", "accounts")
+    _blocks("stats_channel_blocks", "channel_id", "channels")
     for statement in _TRIGGER.get(op.get_bind().dialect.name, ()):
         op.execute(statement)
 
@@ -130,11 +119,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in _DROP.get(op.get_bind().dialect.name, ()):
         op.execute(statement)
+    op.drop_index(op.f("ix_stats_channel_blocks_channel_id"), table_name="stats_channel_blocks")
+    op.drop_index(op.f("ix_stats_account_blocks_account_id"), table_name="stats_account_blocks")
     for table in (
-        "stats_channel_sets",
-        "stats_account_sets",
-        "stats_channel_days",
-        "stats_account_days",
+        "stats_channel_blocks",
+        "stats_account_blocks",
         "stats_rollup_state",
         "stats_pending",
         "stats_users",
