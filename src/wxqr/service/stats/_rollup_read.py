@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from wxqr.store.tables import (
     accounts,
+    channels,
     stats_account_blocks,
     stats_channel_blocks,
     stats_rollup_state,
@@ -85,30 +86,42 @@ class RollupReader:
         self._account_id = account_id
 
     def blocks(
-        self, wanted: Iterable[tuple[int, int]], channel_ids: Sequence[int] | None
+        self,
+        wanted: Iterable[tuple[int, int]],
+        channel_ids: Sequence[int] | None,
+        *,
+        every_channel: bool = False,
     ) -> dict[tuple[int, int, int], _Block]:
         """``{(owner, level, block): _Block}`` of the account (``channel_ids`` None) or of
-        those channels; one indexed query per level."""
+        those channels (``every_channel``: all of the account's); one primary-key range
+        query per level. The SQL is built from integers only, and read through the
+        driver's cursor: thousands of small rows, where per-row overhead is the cost."""
         by_level: dict[int, set[int]] = {}
         for level, block in wanted:
             by_level.setdefault(level, set()).add(block)
+        account = int(self._account_id)
         if channel_ids is None:
-            table, owner_col = stats_account_blocks, stats_account_blocks.c.account_id
-            owner = owner_col == self._account_id
+            table, owner_col, owner = stats_account_blocks.name, "account_id", f"= {account}"
         else:
-            table, owner_col = stats_channel_blocks, stats_channel_blocks.c.channel_id
-            owner = owner_col.in_(channel_ids)
-        columns = [owner_col, table.c.level, table.c.block, table.c.unique_scanners, table.c.uids]
-        columns += [table.c[name] for name in _COUNTS]
+            table, owner_col = stats_channel_blocks.name, "channel_id"
+            if every_channel:
+                owner = f"IN (SELECT id FROM {channels.name} WHERE account_id = {account})"  # noqa: S608 - integers only
+            else:
+                owner = f"IN ({', '.join(str(int(i)) for i in channel_ids) or 'NULL'})"
+        cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         found: dict[tuple[int, int, int], _Block] = {}
-        for level, blocks in sorted(by_level.items()):
-            query = select(*columns).where(
-                table.c.level == level, table.c.block.in_(sorted(blocks)), owner
-            )
-            for row in self._conn.execute(query):
-                found[(int(row[0]), int(row[1]), int(row[2]))] = _Block(
-                    [int(v) for v in row[5:]], int(row[3]), row[4]
+        try:
+            for level, blocks in sorted(by_level.items()):
+                numbers = ", ".join(str(int(b)) for b in sorted(blocks))
+                cursor.execute(
+                    f"SELECT {owner_col}, block, unique_scanners, uids, {', '.join(_COUNTS)} "  # noqa: S608 - integers only
+                    f"FROM {table} WHERE level = {int(level)} AND block IN ({numbers}) "
+                    f"AND {owner_col} {owner}"
                 )
+                for row in cursor.fetchall():
+                    found[(row[0], level, row[1])] = _Block(list(row[4:]), row[2], row[3])
+        finally:
+            cursor.close()
         return found
 
 
@@ -140,10 +153,12 @@ def summary(reader: RollupReader, span: DaySpan, channel_ids: Sequence[int] | No
 
 
 def per_owner(
-    reader: RollupReader, span: DaySpan, channel_ids: Sequence[int]
+    reader: RollupReader, span: DaySpan, channel_ids: Sequence[int], *, every_channel: bool
 ) -> dict[int, Metrics]:
     """Each channel's metrics (no entry: all zero)."""
-    found = reader.blocks(blocks_covering(span.first, span.end), channel_ids)
+    found = reader.blocks(
+        blocks_covering(span.first, span.end), channel_ids, every_channel=every_channel
+    )
     return {owner: _combine(parts) for owner, parts in _by_owner(found).items()}
 
 
@@ -154,7 +169,9 @@ def per_group(
     ids = sorted({i for members in groups.values() for i in members})
     if not ids:
         return {}
-    owners = _by_owner(reader.blocks(blocks_covering(span.first, span.end), ids))
+    owners = _by_owner(
+        reader.blocks(blocks_covering(span.first, span.end), ids, every_channel=True)
+    )
     return {
         name: _combine([p for m in members for p in owners.get(m, [])])
         for name, members in groups.items()

@@ -235,7 +235,7 @@ class StatsService:
             span = self._span(conn, account_id, window, caught_up) if ids else None
             if span is not None:
                 reader = rollup.RollupReader(conn, account_id)
-                values = dict(rollup.per_owner(reader, span, ids))
+                values = dict(rollup.per_owner(reader, span, ids, every_channel=group is None))
             elif ids:
                 query = metric_query(
                     scope,
