@@ -121,7 +121,7 @@ class Event(Base):
 
 
 def _start_folding(database_url: str) -> None:
-    """Fold the stats queue every 200 ms in a thread, as the serve's worker does."""
+    """Fold the stats queue every FOLD_EVERY_SECONDS in a thread, as the serve's worker does."""
     import threading
 
     from wxqr.service.stats.rollups import FOLD_EVERY_SECONDS, StatsRollups
@@ -622,7 +622,7 @@ def _bench_wxqr(
 ) -> list[Row]:
     """wxqr (and, with ``bare``, the bare endpoints) with the stats rollups in ``mode``:
     ``off`` (the queue trigger dropped: the ingest of before the rollups), ``queue`` (the
-    trigger only) or ``fold`` (the trigger, and the serve folding the queue every 200 ms
+    trigger only) or ``fold`` (the trigger, and the serve folding the queue every second
     as its background worker does)."""
     rows: list[Row] = []
     load = run_wrk if args.generator == "wrk" else run_python_load

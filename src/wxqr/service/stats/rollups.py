@@ -3,7 +3,7 @@
 The ingest's only part is a database trigger that queues each counted event's id in
 ``stats_pending`` in the event's own transaction. :meth:`StatsRollups.catch_up` folds the
 queue into the rollups under the rollup lock; the serve's background worker runs it every
-200 ms (:func:`rollups_chore`) and every stats query runs it before answering ("catch up,
+second (:func:`rollups_chore`) and every stats query runs it before answering ("catch up,
 then answer"), so an answer includes every push committed before it was asked.
 """
 
@@ -33,7 +33,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FOLD_EVERY_SECONDS = 0.2
+FOLD_EVERY_SECONDS = 1.0
 _MAX_CATCH_UP_ROUNDS = 50
 
 RebuildProgress = Callable[[int, int, int], None]  # (account id, events done, total)
