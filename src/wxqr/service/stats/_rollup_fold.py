@@ -224,6 +224,16 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
     return len(ids)
 
 
+def needs_fold(conn: Connection) -> bool:
+    """Whether a fold has anything to do: queued events, or an account without state."""
+    state = stats_rollup_state
+    queued = select(stats_pending.c.event_id).exists()
+    stateless = (
+        select(accounts.c.id).where(~exists().where(state.c.account_id == accounts.c.id)).exists()
+    )
+    return bool(conn.execute(select(queued | stateless)).scalar())
+
+
 def _stateless_accounts(conn: Connection) -> list[int]:
     state = stats_rollup_state
     query = select(accounts.c.id).where(~exists().where(state.c.account_id == accounts.c.id))

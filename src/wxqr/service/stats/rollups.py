@@ -20,7 +20,13 @@ from wxqr.service.worker import Chore
 from wxqr.store.tables import accounts
 
 from ._errors import UnknownAccount
-from ._rollup_fold import FOLD_BATCH, fold_pending, rebuild_account, unbuilt_accounts
+from ._rollup_fold import (
+    FOLD_BATCH,
+    fold_pending,
+    needs_fold,
+    rebuild_account,
+    unbuilt_accounts,
+)
 from ._rollup_lock import rollup_writer
 
 __all__ = [
@@ -58,8 +64,13 @@ class StatsRollups:
             return fold_pending(conn, limit)
 
     def catch_up(self) -> bool:
-        """Fold the whole queue; False when the store could not (answer from the log)."""
+        """Fold the whole queue; False when the store could not (answer from the log).
+
+        Nothing queued: no write lock is taken (a read answers that)."""
         try:
+            with self._engine.connect() as conn:
+                if not needs_fold(conn):
+                    return True
             for _ in range(_MAX_CATCH_UP_ROUNDS):
                 if self.fold() < FOLD_BATCH:
                     return True
