@@ -53,7 +53,9 @@ def _account_ref(account: Account) -> AccountRef:
 
 
 class StatsService:
-    """Read-only queries over the event log; one short connection per call.
+    """Queries over the event log, answered from its rollups where they can (whole days of
+    the account's zone), else from the log; one short connection per call. Each query
+    first folds the events still queued for the rollups (its only write).
 
     ``clock`` (Unix seconds) decides what "today" is for queries without dates.
     ``rollups`` False answers everything from the log (the reference path; tests, bench).
