@@ -120,6 +120,27 @@ class Event(Base):
 # -- the servers ----------------------------------------------------------------------
 
 
+def _start_folding(database_url: str) -> None:
+    """Fold the stats queue every FOLD_EVERY_SECONDS in a thread, as the serve's worker does."""
+    import threading
+
+    from wxqr.service.stats.rollups import FOLD_EVERY_SECONDS, StatsRollups
+    from wxqr.store.engines import make_writer_engine
+
+    rollups = StatsRollups(make_writer_engine(database_url))
+
+    def run() -> None:
+        while True:
+            time.sleep(FOLD_EVERY_SECONDS)
+            try:
+                rollups.build_missing()
+                rollups.catch_up()
+            except Exception as exc:  # as the worker does: log, go on
+                print(f"fold failed: {exc!r}", file=sys.stderr)
+
+    threading.Thread(target=run, name="bench-fold", daemon=True).start()
+
+
 def serve_wxqr(database_url: str, port: int) -> None:
     """wxqr's app plus the bare endpoints (a), on uvicorn with uvloop and httptools.
 
@@ -140,6 +161,8 @@ def serve_wxqr(database_url: str, port: int) -> None:
 
     settings = Settings(database_url=database_url, worker_enabled=False)
     app = create_serving_app(settings)  # as `wxqr serve` builds it, heap settled
+    if os.environ.get("BENCH_ROLLUPS") == "fold":
+        _start_folding(database_url)
     ingest = app.state.ingest
 
     async def bare_route(request: Request) -> Response:
@@ -505,7 +528,7 @@ class Row:
         return None if self.stored is None else max(0, self.load.answered_ok - self.stored)
 
 
-def _prepare_wxqr(url: str) -> None:
+def _prepare_wxqr(url: str, mode: str = "fold") -> None:
     from wxqr.service.accounts import add_account
     from wxqr.store import tables as t
     from wxqr.store.db import make_engine
@@ -513,6 +536,10 @@ def _prepare_wxqr(url: str) -> None:
 
     engine = make_engine(url)
     upgrade(engine)
+    if mode == "off":  # the ingest as it was before the rollups: no queue trigger
+        with engine.begin() as conn:
+            for statement in t.STATS_PENDING_DROP[conn.dialect.name]:
+                conn.exec_driver_sql(statement)
     account = add_account(engine, appid=APPID, token=TOKEN)
     now = int(time.time())
     with engine.begin() as conn:
@@ -582,32 +609,56 @@ def _database(kind: str, workdir: Path, pg_url: str | None, name: str) -> Iterat
 
 def bench_database(kind: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
     rows: list[Row] = []
+    modes = args.rollups.split(",")
+    for mode in modes:
+        rows += _bench_wxqr(kind, args, workdir, mode, bare=mode == modes[-1])
+    if "flask" not in args.stacks:
+        return rows
+    return rows + _bench_flask(kind, args, workdir)
+
+
+def _bench_wxqr(
+    kind: str, args: argparse.Namespace, workdir: Path, mode: str, *, bare: bool
+) -> list[Row]:
+    """wxqr (and, with ``bare``, the bare endpoints) with the stats rollups in ``mode``:
+    ``off`` (the queue trigger dropped: the ingest of before the rollups), ``queue`` (the
+    trigger only) or ``fold`` (the trigger, and the serve folding the queue every second
+    as its background worker does)."""
+    rows: list[Row] = []
     load = run_wrk if args.generator == "wrk" else run_python_load
     threads = 2  # wrk threads, or generator processes
     script = str(Path(__file__).resolve())
-    with _database(kind, workdir, args.pg_url, "wxqr") as url:
-        _prepare_wxqr(url)
+    name = f"wxqr_{mode}_{uuid.uuid4().hex[:6]}"
+    with _database(kind, workdir, args.pg_url, name) as url:
+        _prepare_wxqr(url, mode)
         port = _free_port()
         command = [sys.executable, script, "serve-wxqr", "--db", url, "--port", str(port)]
-        with _server(command, {}, port, "/healthz"):
+        with _server(command, {"BENCH_ROLLUPS": mode}, port, "/healthz"):
             time.sleep(0.5)
             base = f"http://127.0.0.1:{port}"
             if "wxqr" in args.stacks:
                 wxqr_load = load(f"{base}/wechat/{APPID}", args.duration, args.connections, threads)
                 time.sleep(1.0)  # let the last batch commit
                 total, distinct = _count(url, "events", "dedup_key")
-                rows.append(Row(kind, "wxqr", wxqr_load, distinct, total - distinct))
-            if "bare" in args.stacks.split(","):
-                bare = load(f"{base}/bare/{APPID}", args.duration, args.connections, threads)
-                rows.append(Row(kind, "(a) bare endpoint", bare, None, None))
-            if "bare-parse" in args.stacks.split(","):
+                rows.append(
+                    Row(kind, f"wxqr (rollups {mode})", wxqr_load, distinct, total - distinct)
+                )
+            if bare and "bare" in args.stacks.split(","):
+                bare_load = load(f"{base}/bare/{APPID}", args.duration, args.connections, threads)
+                rows.append(Row(kind, "(a) bare endpoint", bare_load, None, None))
+            if bare and "bare-parse" in args.stacks.split(","):
                 parse = load(f"{base}/bare-parse/{APPID}", args.duration, args.connections, threads)
                 rows.append(Row(kind, "(a+) bare endpoint + parse", parse, None, None))
-            if "bare-route" in args.stacks.split(","):
+            if bare and "bare-route" in args.stacks.split(","):
                 route = load(f"{base}/bare-route/{APPID}", args.duration, args.connections, threads)
                 rows.append(Row(kind, "(a') bare FastAPI route", route, None, None))
-    if "flask" not in args.stacks:
-        return rows
+    return rows
+
+
+def _bench_flask(kind: str, args: argparse.Namespace, workdir: Path) -> list[Row]:
+    rows: list[Row] = []
+    load = run_wrk if args.generator == "wrk" else run_python_load
+    threads = 2
     with _database(kind, workdir, args.pg_url, "flask") as url:
         env = {"BENCH_FLASK_DB": url, "PYTHONPATH": str(HERE)}
         subprocess.run(
@@ -729,6 +780,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="run everything this many times (fresh servers)"
+    )
+    parser.add_argument(
+        "--rollups",
+        default="off,fold",
+        help="stats rollup modes to run wxqr in: off (no queue), queue, fold (comma list)",
     )
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()

@@ -14,7 +14,12 @@ service's own queries are timed (median of ``--repeat`` runs after one warm-up):
 
 - the account summary over the last 90 days;
 - one channel's daily series over 90 days (the busiest channel and a median one);
-- the per-channel table over 90 days (the dashboard's channel list).
+- the per-channel table over 90 days (the dashboard's channel list);
+- the account's daily series over 90 days and over the 90 days before (compare=
+  previous_period is these two series), and the per-group table.
+
+The stats rollups are built from the loaded log first (``wxqr stats rebuild``; timed);
+the queries are answered from them (``--log``: also from the log alone).
 
 PostgreSQL: ``--postgres`` (default ``WXQR_TEST_POSTGRES_URL``) names the server; the bench
 creates its own database (``--pg-database``) and drops it afterwards unless ``--keep``.
@@ -44,8 +49,17 @@ from sqlalchemy.schema import CreateIndex
 
 from wxqr.service.stats import StatsService, Window
 from wxqr.service.stats._sql import Scope, metric_query
+from wxqr.service.stats.rollups import StatsRollups
 from wxqr.store.db import make_engine
-from wxqr.store.tables import accounts, channels, events, metadata, scenes
+from wxqr.store.tables import (
+    STATS_PENDING_DDL,
+    STATS_PENDING_DROP,
+    accounts,
+    channels,
+    events,
+    metadata,
+    scenes,
+)
 
 TZ = "Asia/Shanghai"
 LAST_DAY = date(2024, 12, 31)
@@ -142,6 +156,9 @@ def setup_schema(engine: Engine, n_channels: int) -> list[str]:
     with engine.begin() as conn:
         for ix in events.indexes:
             conn.execute(text(f"DROP INDEX {ix.name}"))
+        # A bulk load queues nothing: the rollups are built from the log afterwards.
+        for statement in STATS_PENDING_DROP[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
         conn.execute(insert(accounts).values(id=1, appid="wxbench", token="t", created_at=0))
         rows = [
             {
@@ -259,6 +276,27 @@ def add_covering_indexes(engine: Engine) -> float:
     return time.perf_counter() - began
 
 
+def build_rollups(engine: Engine) -> float:
+    """Put the queue trigger back and build the rollups from the loaded log (as
+    ``wxqr stats rebuild`` does); seconds taken."""
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        for statement in STATS_PENDING_DROP[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+        for statement in STATS_PENDING_DDL[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    StatsRollups(engine).rebuild()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    return time.perf_counter() - began
+
+
+def _has_rollups(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM stats_rollup_state")).scalar())
+
+
 def timed(call: Callable[[], object], repeat: int) -> tuple[float, float]:
     call()  # warm-up (and caches)
     runs = []
@@ -297,30 +335,46 @@ def explain(engine: Engine, window: Window) -> str:
 
 
 def bench(name: str, engine: Engine, results: list[tuple[str, str, str, float, float]]) -> None:
-    service = StatsService(engine)
+    """The issue's queries (90-day window), from the rollups; with ``--log`` also from the
+    log alone (the fallback path, slow at millions of events)."""
+    rollup_service = StatsService(engine)
     window = Window.from_dates(LAST_DAY - timedelta(days=89), LAST_DAY, TZ)
+    previous = Window.from_dates(LAST_DAY - timedelta(days=179), LAST_DAY - timedelta(days=90), TZ)
     with engine.connect() as conn:
         in_window = conn.execute(
             select(func.count()).where(events.c.create_time >= window.start_s)
         ).scalar_one()
     busiest = channel_by_rank(engine, window, 0)
     median = channel_by_rank(engine, window, ARGS.channels // 2)
-    cases: list[tuple[str, Callable[[], object]]] = [
-        (f"account summary, 90 days ({in_window:,} events)", lambda: service.summary(1, window)),
-        (
-            f"busiest channel {busiest}: daily series, 90 d",
-            lambda: service.series(1, window, "day", channel_ids=[busiest]),
-        ),
-        (
-            f"median channel {median}: daily series, 90 d",
-            lambda: service.series(1, window, "day", channel_ids=[median]),
-        ),
-        ("per-channel table, 90 days", lambda: service.per_channel(1, window)),
-    ]
-    for label, call in cases:
-        med, best = timed(call, ARGS.repeat)
-        results.append((name, label, "", med, best))
-        print(f"  {name:10} {label:55} median {med:9.1f} ms   best {best:9.1f} ms", flush=True)
+    print(f"  {name}: {in_window:,} events in the 90-day window", flush=True)
+    paths = [("rollups", rollup_service)]
+    if ARGS.log:
+        paths.append(("log", StatsService(engine, rollups=False)))
+    for path, service in paths:
+        cases: list[tuple[str, Callable[[], object]]] = [
+            ("account summary", lambda s=service: s.summary(1, window)),
+            ("per-channel table (all channels)", lambda s=service: s.per_channel(1, window)),
+            (
+                "busiest channel daily series",
+                lambda s=service: s.series(1, window, "day", channel_ids=[busiest]),
+            ),
+            (
+                "median channel daily series",
+                lambda s=service: s.series(1, window, "day", channel_ids=[median]),
+            ),
+            (
+                "account daily series + previous period",
+                lambda s=service: (s.series(1, window, "day"), s.series(1, previous, "day")),
+            ),
+            ("per-group table", lambda s=service: s.per_group(1, window)),
+        ]
+        for label, call in cases:
+            med, best = timed(call, ARGS.repeat)
+            results.append((name, label, path, med, best))
+            print(
+                f"  {name:10} {path:7} {label:42} median {med:9.1f} ms   best {best:9.1f} ms",
+                flush=True,
+            )
     if ARGS.explain:
         print(f"--- {name}: plan of the account summary\n{explain(engine, window)}\n", flush=True)
 
@@ -343,6 +397,8 @@ def main() -> None:
             engine = make_engine(f"sqlite:///{path}")
         if ARGS.covering:
             print(f"  SQLite covering indexes: {add_covering_indexes(engine):.0f} s", flush=True)
+        if not _has_rollups(engine):
+            print(f"  SQLite rollups built: {build_rollups(engine):.0f} s", flush=True)
         bench("SQLite", engine, results)
         engine.dispose()
     server = ARGS.postgres or os.environ.get("WXQR_TEST_POSTGRES_URL", "")
@@ -366,6 +422,9 @@ def main() -> None:
             if ARGS.covering:
                 seconds = add_covering_indexes(engine)
                 print(f"  PostgreSQL covering indexes: {seconds:.0f} s", flush=True)
+            if not _has_rollups(engine):
+                seconds = build_rollups(engine)
+                print(f"  PostgreSQL rollups built: {seconds:.0f} s", flush=True)
             bench("PostgreSQL", engine, results)
         finally:
             engine.dispose()
@@ -375,10 +434,10 @@ def main() -> None:
             admin.dispose()
     extra = ", covering indexes" if ARGS.covering else ""
     print(f"\n{n:,} events, {ARGS.channels:,} channels, {ARGS.days} days; exact uniques{extra}")
-    print(f"{'database':10} | {'query':55} | {'median ms':>9} | {'best ms':>9}")
-    print("-" * 94)
-    for name, label, _, med, best in results:
-        print(f"{name:10} | {label:55} | {med:9.1f} | {best:9.1f}")
+    print(f"{'database':10} | {'path':7} | {'query':42} | {'median ms':>9} | {'best ms':>9}")
+    print("-" * 90)
+    for name, label, path, med, best in results:
+        print(f"{name:10} | {path:7} | {label:42} | {med:9.1f} | {best:9.1f}")
 
 
 def _count(engine: Engine) -> int:
@@ -402,6 +461,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded log")
     parser.add_argument("--keep", action="store_true", help="do not drop the PG database")
     parser.add_argument("--explain", action="store_true", help="print the summary's plan")
+    parser.add_argument("--log", action="store_true", help="also time the log-only path")
     parser.add_argument(
         "--covering", action="store_true", help="add covering indexes (an experiment) first"
     )

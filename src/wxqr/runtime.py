@@ -40,6 +40,7 @@ from wxqr.service.quotas import QuotaService  # lifecycle:
 from wxqr.service.scan_sessions import ScanSessionService
 from wxqr.service.secrets_box import SecretBox, bind_secret_box
 from wxqr.service.secrets_rotation import check_stored_secrets
+from wxqr.service.stats.rollups import rollups_chore
 from wxqr.service.webhooks import DeliveryWorker, delivery_worker
 from wxqr.service.wechat_clients import WeChatClients
 from wxqr.service.worker import JobWorker, WorkerOptions
@@ -386,6 +387,7 @@ def _build_serving_parts(
             code_lifecycle_chore(  # lifecycle: renewals and code.expiring
                 _lifecycle(worker_engine, reservations, clients, settings, clock)
             ),
+            rollups_chore(worker_engine),  # rollups: build missing, fold the queue
         ],
     )
     parts.webhook_dispatcher = delivery_worker(writer_url, settings)

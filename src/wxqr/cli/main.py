@@ -46,6 +46,7 @@ from wxqr.cli import poster as _poster_cli  # noqa: E402  # posters:
 from wxqr.cli import serve as _serve_cli  # noqa: E402
 from wxqr.cli import session as _session_cli  # noqa: E402  # scan-sessions:
 from wxqr.cli import stats_more as _stats_more_cli  # noqa: E402  # stats-retention:
+from wxqr.cli import stats_rebuild as _stats_rebuild_cli  # noqa: E402
 from wxqr.cli import user as _user_cli  # noqa: E402  # dashboard-team:
 from wxqr.cli import webhook as _webhook_cli  # noqa: E402  # webhooks:
 
@@ -58,7 +59,9 @@ app.add_typer(_code_cli.app, name="code")
 app.add_typer(_apikey_cli.app, name="apikey")
 app.add_typer(_admin_cli.app, name="admin")
 app.command("demo")(_demo_cli.demo)
-app.add_typer(_stats_more_cli.stats_app, name="stats")  # stats-retention: + subcommands
+# wxqr stats [OPTIONS] (the tables), and audience, retention, reconcile and rebuild.
+_stats_more_cli.stats_app.command("rebuild")(_stats_rebuild_cli.rebuild_command)
+app.add_typer(_stats_more_cli.stats_app, name="stats")
 app.add_typer(_webhook_cli.app, name="webhook")  # webhooks:
 app.command("doctor")(_doctor_cli.doctor)  # ops
 app.add_typer(_session_cli.session_app, name="session")  # scan-sessions:

@@ -13,6 +13,7 @@ Change this module by adding, not renaming; Alembic migrations under
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import event as sa_event
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -523,3 +525,106 @@ follower_spans_progress = Table(
     Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("last_event_id", BigInt, nullable=False),
 )
+
+# -- stats rollups (docs/metrics.md "How it is computed"): derived from ``events`` only,
+# rebuilt by ``wxqr stats rebuild``; the ingest only enqueues event ids (a trigger).
+
+# The stats' dense user numbers and each openid's first follow folded so far.
+stats_users = Table(
+    "stats_users",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("openid", String(64), primary_key=True),
+    Column("uid", Integer, nullable=False),
+    Column("first_follow_time", BigInt, nullable=True),
+    Column("first_follow_id", BigInt, nullable=True),
+    Column("first_follow_day", Integer, nullable=True),
+    Column(
+        "first_follow_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True
+    ),
+)
+
+# Counted events not yet folded into the rollups (filled by a trigger on ``events``).
+stats_pending = Table(
+    "stats_pending",
+    metadata,
+    Column("event_id", BigInt, primary_key=True, autoincrement=False),
+)
+
+# Per account: the zone its rollups are in and the next dense user number.
+stats_rollup_state = Table(
+    "stats_rollup_state",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("timezone", String(64), nullable=False),
+    Column("next_uid", Integer, nullable=False),
+    Column("built_at", BigInt, nullable=False),
+)
+
+
+def _day_blocks(name: str, owner: Column[int], *extra: Index) -> Table:
+    """Per owner and aligned block of ``4**level`` local days from ``block * 4**level``
+    (levels 0-3: 1, 4, 16, 64 days; days counted from 1970-01-01 in the account's zone):
+    the block's counts, and its scanners' dense user numbers (a serialized pyroaring
+    BitMap; ``unique_scanners`` is its size)."""
+    return Table(
+        name,
+        metadata,
+        Column("level", Integer, primary_key=True),
+        Column("block", Integer, primary_key=True),
+        owner,
+        Column("scans", Integer, nullable=False),
+        Column("unique_scanners", Integer, nullable=False),
+        Column("new_followers", Integer, nullable=False),
+        Column("returning_followers", Integer, nullable=False),
+        Column("unfollows", Integer, nullable=False),
+        Column("uids", LargeBinary, nullable=False),
+        *extra,
+    )
+
+
+stats_account_blocks = _day_blocks(
+    "stats_account_blocks",
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "account_id"),
+)
+stats_channel_blocks = _day_blocks(
+    "stats_channel_blocks",
+    Column("channel_id", ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "channel_id"),
+)
+
+# The ingest's only cost of the rollups: its counted events' ids, queued by the database.
+STATS_PENDING_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TRIGGER stats_pending_on_event AFTER INSERT ON events "
+        "WHEN NEW.kind IN ('subscribe_scan', 'scan', 'subscribe', 'unsubscribe') "
+        "BEGIN INSERT OR IGNORE INTO stats_pending (event_id) VALUES (NEW.id); END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION stats_pending_enqueue() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO stats_pending (event_id) SELECT id FROM stats_new_events "
+        "WHERE kind IN ('subscribe_scan', 'scan', 'subscribe', 'unsubscribe') "
+        "ON CONFLICT DO NOTHING; RETURN NULL; END $$",
+        "CREATE TRIGGER stats_pending_on_event AFTER INSERT ON events "
+        "REFERENCING NEW TABLE AS stats_new_events FOR EACH STATEMENT "
+        "EXECUTE FUNCTION stats_pending_enqueue()",
+    ),
+}
+STATS_PENDING_DROP: dict[str, tuple[str, ...]] = {
+    "sqlite": ("DROP TRIGGER IF EXISTS stats_pending_on_event",),
+    "postgresql": (
+        "DROP TRIGGER IF EXISTS stats_pending_on_event ON events",
+        "DROP FUNCTION IF EXISTS stats_pending_enqueue()",
+    ),
+}
+
+for _dialect, _statements in STATS_PENDING_DDL.items():
+    for _statement in _statements:
+        _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
+        sa_event.listen(metadata, "after_create", _ddl.execute_if(dialect=_dialect))
+for _dialect, _statements in STATS_PENDING_DROP.items():
+    for _statement in _statements:
+        _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
+        sa_event.listen(metadata, "before_drop", _ddl.execute_if(dialect=_dialect))

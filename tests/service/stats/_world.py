@@ -9,15 +9,16 @@ an ``unsubscribe`` = the follower's first-touch channel known at that moment.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Connection, Engine, delete, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wxqr.service.session_scenes import SESSION_SCENE_PREFIX, is_session_scene
-from wxqr.store.tables import accounts, channels, events, scenes
+from wxqr.store.tables import accounts, channels, events, scenes, stats_pending
 
 # Scenes of scan sessions (the pseudo-scope ``sessions``), two purposes: not in ``scenes``.
 SESSION_SCENES = (
@@ -206,12 +207,15 @@ def worlds(draw: st.DrawFn) -> World:
 
 def reset(engine: Engine) -> None:
     with engine.begin() as conn:
-        for table in (events, scenes, channels, accounts):
+        for table in (events, scenes, channels, accounts, stats_pending):
             conn.execute(delete(table))
 
 
-def load(engine: Engine, world: World) -> None:
-    """Store the world; arrivals go through the unique dedup key (retries are dropped)."""
+def load(engine: Engine, world: World, after_arrival: Callable[[int], None] | None = None) -> None:
+    """Store the world; arrivals go through the unique dedup key (retries are dropped).
+
+    ``after_arrival(i)``: each arrival is then committed on its own, and this is called
+    after the i-th (the rollup tests fold or rebuild there)."""
     reset(engine)
     with engine.begin() as conn:
         conn.execute(
@@ -259,12 +263,21 @@ def load(engine: Engine, world: World) -> None:
                 for s in world.scenes
             ],
         )
-        if not world.arrivals:
-            return
+        if after_arrival is None:
+            _arrive(conn, world.arrivals)
+    if after_arrival is not None:
+        for index, event in enumerate(world.arrivals):
+            with engine.begin() as conn:
+                _arrive(conn, [event])
+            after_arrival(index)
+
+
+def _arrive(conn: Connection, arrivals: list[Event]) -> None:
+    if arrivals:
         dialect = conn.dialect.name
         statement = pg_insert(events) if dialect == "postgresql" else sqlite_insert(events)
         statement = statement.on_conflict_do_nothing(index_elements=["account_id", "dedup_key"])
-        for event in world.arrivals:  # one by one, in arrival order, like the ingest
+        for event in arrivals:  # one by one, in arrival order, like the ingest
             conn.execute(
                 statement,
                 {

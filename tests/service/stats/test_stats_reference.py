@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -147,19 +148,30 @@ def _check_series(
         assert sum(p.metrics.value(name) for p in points) == total[name]
 
 
+# Both ways of answering: the rollups (whole days in the account's zone; the rest falls
+# back to the log) and the log alone.
+PATHS = pytest.mark.parametrize("path", ["rollups", "log"])
+
+
+@PATHS
 @SETTINGS
 @given(world=worlds(), data=st.data())
-def test_metrics_match_the_reference(engine: Engine, world: World, data: st.DataObject) -> None:
+def test_metrics_match_the_reference(
+    engine: Engine, path: str, world: World, data: st.DataObject
+) -> None:
     load(engine, world)
-    service = StatsService(engine)
+    service = StatsService(engine, rollups=path == "rollups")
     for account in world.accounts:
         _check_account(service, world, account, data)
 
 
+@PATHS
 @SETTINGS
 @given(world=worlds(), data=st.data())
-def test_series_match_the_reference(engine: Engine, world: World, data: st.DataObject) -> None:
+def test_series_match_the_reference(
+    engine: Engine, path: str, world: World, data: st.DataObject
+) -> None:
     load(engine, world)
-    service = StatsService(engine)
+    service = StatsService(engine, rollups=path == "rollups")
     for account in world.accounts:
         _check_series(service, world, account, data)

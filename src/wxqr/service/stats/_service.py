@@ -16,6 +16,7 @@ from wxqr.service.session_scenes import PURPOSE_START, SESSION_SCENE_PREFIX
 from wxqr.store.tables import channels
 
 from . import _lookup
+from . import _rollup_read as rollup
 from ._buckets import plan_buckets
 from ._compare import Align, Change, CompareMode, Comparison, base_dates
 from ._errors import InvalidWindow, StatsError
@@ -35,6 +36,7 @@ from ._query import DEFAULT_DAYS, MAX_SPLITS, Split, StatsQuery
 from ._results import Compared, SplitSeries
 from ._sql import Scope, key_values, metric_query, metrics_of, orphan_query
 from ._window import Window, zone
+from .rollups import StatsRollups
 
 __all__ = ["StatsService"]
 
@@ -132,14 +134,20 @@ def _unscoped(query: StatsQuery, what: str) -> None:
 
 
 class StatsService:
-    """Read-only queries over the event log; one short connection per call.
+    """Queries over the event log, answered from its rollups where they can (whole days of
+    the account's zone), else from the log; one short connection per call. Each query
+    first folds the events still queued for the rollups (its only write).
 
     ``clock`` (Unix seconds) decides what "today" is for queries without dates.
+    ``rollups`` False answers everything from the log (the reference path; tests, bench).
     """
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Callable[[], float] = time.time, rollups: bool = True
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self.rollups = StatsRollups(engine) if rollups else None
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -443,10 +451,15 @@ class StatsService:
         group: str | None = None,
     ) -> Metrics:
         """The account's metrics, or those of the given channels / group (their union)."""
+        caught_up = self._catch_up()
         with self._connect() as conn:
             scope = self._scope(conn, account_id, channel_ids, group)
             if scope.channel_ids == ():
                 return Metrics.zero()
+            span = self._span(conn, account_id, window, caught_up)
+            if span is not None:
+                reader = rollup.RollupReader(conn, account_id)
+                return rollup.summary(reader, span, scope.channel_ids)
             query = metric_query(scope, window.start_s, window.end_s)
             return metrics_of(conn.execute(query).first())
 
@@ -454,12 +467,17 @@ class StatsService:
         self, account_id: int, window: Window, *, group: str | None = None
     ) -> list[ChannelMetrics]:
         """Every channel of the account (or of ``group``), zero-filled, by channel id."""
+        caught_up = self._catch_up()
         with self._connect() as conn:
             refs = _lookup.channel_refs(conn, account_id, group=group)
             ids = tuple(ref.id for ref in refs)
             scope = Scope(account_id, ids if group is not None else None)
             values: dict[Any, Metrics] = {}
-            if ids:
+            span = self._span(conn, account_id, window, caught_up) if ids else None
+            if span is not None:
+                reader = rollup.RollupReader(conn, account_id)
+                values = dict(rollup.per_owner(reader, span, ids, every_channel=group is None))
+            elif ids:
                 query = metric_query(
                     scope,
                     window.start_s,
@@ -472,13 +490,20 @@ class StatsService:
 
     def per_group(self, account_id: int, window: Window) -> list[GroupMetrics]:
         """Every group of the account's channels (None: no group), by name, None last."""
+        caught_up = self._catch_up()
         with self._connect() as conn:
             refs = _lookup.channel_refs(conn, account_id)
             sizes: dict[str | None, int] = {}
+            members: dict[Any, list[int]] = {}
             for ref in refs:
                 sizes[ref.group] = sizes.get(ref.group, 0) + 1
+                members.setdefault(ref.group, []).append(ref.id)
             values: dict[Any, Metrics] = {}
-            if refs:
+            span = self._span(conn, account_id, window, caught_up) if refs else None
+            if span is not None:
+                reader = rollup.RollupReader(conn, account_id)
+                values = rollup.per_group(reader, span, members)
+            elif refs:
                 query = metric_query(
                     Scope(account_id),
                     window.start_s,
@@ -501,13 +526,27 @@ class StatsService:
     ) -> list[SeriesPoint]:
         """The window in buckets of the window's zone (else the account's), zero-filled."""
         unit = _granularity(granularity)
+        caught_up = self._catch_up() and unit is not Granularity.HOUR
         with self._connect() as conn:
             account = _lookup.account_by_id(conn, account_id)
             tz = zone(window.tz or account.timezone)
             plan = plan_buckets(window.start_s, window.end_s, tz, unit)
             scope = self._scope(conn, account_id, channel_ids, group)
             values: dict[Any, Metrics] = {}
-            if scope.channel_ids != () and plan.count == 1:
+            span = self._span(conn, account_id, window, caught_up)
+            if scope.channel_ids != () and span is not None:
+                days = span.days
+                buckets = [
+                    (
+                        max(days.day(plan.starts[i]), span.first),
+                        min(days.day(plan.starts[i + 1]), span.end),
+                    )
+                    for i in range(plan.count)
+                ]
+                reader = rollup.RollupReader(conn, account_id)
+                found = rollup.series(reader, span, buckets, scope.channel_ids)
+                values = dict(enumerate(found))
+            elif scope.channel_ids != () and plan.count == 1:
                 query = metric_query(scope, window.start_s, window.end_s)
                 values = {0: metrics_of(conn.execute(query).first())}
             elif scope.channel_ids != ():
@@ -572,6 +611,17 @@ class StatsService:
         ]
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _catch_up(self) -> bool:
+        """Fold the queued events first: True when the rollups may answer."""
+        return self.rollups is not None and self.rollups.catch_up()
+
+    @staticmethod
+    def _span(
+        conn: Connection, account_id: int, window: Window, caught_up: bool
+    ) -> rollup.DaySpan | None:
+        """The window's rollup days, when the rollups are current and can serve it."""
+        return rollup.day_span(conn, account_id, window) if caught_up else None
 
     @staticmethod
     def _scope(
