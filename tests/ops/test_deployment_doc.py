@@ -61,7 +61,11 @@ def test_every_documented_wxqr_command_and_option_exists() -> None:
         rest = list(words)
         while hasattr(command, "commands") and rest and rest[0] in command.commands:
             command = command.commands[rest.pop(0)]
-        assert not hasattr(command, "commands"), f"wxqr {' '.join(words)}: no such command"
+        # A group is a command only when it runs without a subcommand (``wxqr stats``).
+        runs_alone = getattr(command, "invoke_without_command", False)
+        assert not hasattr(command, "commands") or runs_alone, (
+            f"wxqr {' '.join(words)}: no such command"
+        )
         options = {opt for param in command.params for opt in param.opts}
         for word in rest:
             if word.startswith("--") and word != "--":

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wxqr.render import (
     MIN_MODULE_PX,
+    PLACEHOLDERS,
     POSTER_FORMATS,
     BatchSpec,
     FontNotFound,
@@ -56,6 +57,7 @@ from wxqr.store.tables import poster_templates
 
 __all__ = [
     "ARTWORK_BOUNDS",
+    "PLACEHOLDERS",
     "Poster",
     "PosterService",
     "PosterTemplate",

@@ -16,10 +16,9 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from wxqr.i18n import N_, Msg
-from wxqr.render import PLACEHOLDERS
 from wxqr.service.code_styles import CodeStyle
 from wxqr.service.errors import ServiceError
-from wxqr.service.posters import ARTWORK_BOUNDS, PosterTemplate
+from wxqr.service.posters import ARTWORK_BOUNDS, PLACEHOLDERS, PosterTemplate
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._guard import Editor, EditorPost, Posted, ViewerFile, Visit, common, fields
 from wxqr.web.dashboard._pages import _pick_account
