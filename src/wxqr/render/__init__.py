@@ -13,6 +13,7 @@ from ._options import MAX_LOGO_RATIO, ErrorLevel, RenderOptions
 from ._poster import (
     POSTER_FORMATS,
     REFERENCE_URL,
+    CodeLook,
     PosterArt,
     check_code_box,
     encode,
@@ -45,6 +46,7 @@ __all__ = [
     "BatchSpec",
     "Caption",
     "CheckedImage",
+    "CodeLook",
     "CodeBox",
     "ErrorLevel",
     "FontNotFound",
