@@ -125,7 +125,8 @@ def test_a_zip_draws_each_channel_in_its_style_and_every_code_decodes(ws: WS) ->
             image = Image.open(io.BytesIO(content)).convert("RGB")
             middle = image.getpixel((1240, 1700 + 350))  # the logo's centre: red (JPEG)
             assert isinstance(middle, tuple)
-            assert middle[0] > 180 and middle[1] < 110, middle
+            assert middle[0] > 180, middle
+            assert middle[1] < 110, middle
 
 
 def test_temporary_codes_on_posters_come_with_a_warning(ws: WS) -> None:

@@ -70,7 +70,8 @@ def _init(spec: BatchSpec) -> None:
 
 
 def _one(job: PosterJob) -> bytes:
-    assert _worker_art is not None and _worker_spec is not None
+    assert _worker_art is not None
+    assert _worker_spec is not None
     look = _look(_worker_spec, job)
     return render_poster(_worker_art, job.url, job.values, _worker_spec.fmt, look)
 

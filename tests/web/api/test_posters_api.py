@@ -156,5 +156,6 @@ def test_a_temporary_codes_poster_carries_a_warning_header(stack: Stack) -> None
         assert poster.status_code == 200, poster.text
         warning = poster.headers["warning"]
         assert warning.startswith('299 wxqr "')
-        assert "stops working on" in warning and "--kind permanent" in warning
+        assert "stops working on" in warning
+        assert "--kind permanent" in warning
         assert decode_png(poster.content) == channel["code"]["url"]
