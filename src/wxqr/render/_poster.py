@@ -3,7 +3,8 @@
 Speed comes from doing the expensive work once: the artwork is decoded and the captions
 that are the same for every channel of a batch are drawn once into a *base*; each poster
 is a copy of the base, its own captions, its code (drawn at one pixel per module and
-scaled up without smoothing) and one encode (PNG at compress level 1, or JPEG q=90).
+scaled up without smoothing) and one encode (PNG at compress level 1, or JPEG q=90 of
+only the rows the poster changed, spliced into the base's: :mod:`._jpeg_rows`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from ._fonts import caption_font, find_cjk_font
+from ._jpeg_rows import JpegRows, encode_jpeg
 from ._layout import Caption, CodeBox, PosterLayout, caption_text, placeholders_of
 from ._scannable import PRINT_DPI, check_module_size
 
@@ -175,6 +177,7 @@ class PosterArt:
     _base: Image.Image | None = None
     _restore: list[tuple[tuple[int, int, int, int], Image.Image]] | None = None
     _logos: dict[tuple[int, int], Image.Image] = field(default_factory=dict)
+    _jpeg: JpegRows | None = None
 
     def _needs_font(self) -> Path:
         if self.font_path is None:
@@ -260,8 +263,13 @@ class PosterArt:
         """The poster encoded as ``fmt``, drawn into the base itself (no 26 MB copy per
         poster) and the touched regions put back afterwards. Not for concurrent use."""
         restore = self._touched()
+        if fmt == "jpeg" and self._jpeg is None:
+            self._jpeg = JpegRows(self.base, PRINT_DPI)  # the base's rows, encoded once
         try:
             self._draw_into(self.base, url, values, look)
+            if fmt == "jpeg" and self._jpeg is not None:
+                # Only the rows the poster drew on are encoded again (_jpeg_rows).
+                return self._jpeg.encode(self.base, [(box[1], box[3]) for box, _ in restore])
             return encode(self.base, fmt)
         finally:
             for box, pixels in restore:
@@ -275,7 +283,7 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     if fmt == "png":
         image.save(out, format="PNG", compress_level=1, dpi=dpi)
     elif fmt == "jpeg":
-        image.save(out, format="JPEG", quality=90, dpi=dpi)
+        return encode_jpeg(image, PRINT_DPI)
     elif fmt == "pdf":
         image.save(out, format="PDF", resolution=float(PRINT_DPI))
     else:
