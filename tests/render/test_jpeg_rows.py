@@ -33,6 +33,8 @@ def test_a_spliced_poster_is_the_jpeg_of_the_whole_poster(art: PosterArt) -> Non
         assert spliced == whole  # the same bytes, whatever rows were spliced
         assert decode_png(spliced) == url
         assert Image.open(io.BytesIO(spliced)).info["dpi"] == (300, 300)
+    # The first poster was encoded whole, the next ones spliced from the base's rows.
+    assert art._jpeg is not None
 
 
 def test_rows_anywhere_including_the_last_partial_one() -> None:

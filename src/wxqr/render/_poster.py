@@ -178,6 +178,7 @@ class PosterArt:
     _restore: list[tuple[tuple[int, int, int, int], Image.Image]] | None = None
     _logos: dict[tuple[int, int], Image.Image] = field(default_factory=dict)
     _jpeg: JpegRows | None = None
+    _jpegs: int = 0
 
     def _needs_font(self) -> Path:
         if self.font_path is None:
@@ -263,8 +264,11 @@ class PosterArt:
         """The poster encoded as ``fmt``, drawn into the base itself (no 26 MB copy per
         poster) and the touched regions put back afterwards. Not for concurrent use."""
         restore = self._touched()
-        if fmt == "jpeg" and self._jpeg is None:
-            self._jpeg = JpegRows(self.base, PRINT_DPI)  # the base's rows, encoded once
+        if fmt == "jpeg" and self._jpeg is None and self._jpegs:
+            # A second JPEG poster of this art: a batch. The base's rows, encoded once (a
+            # single poster is cheaper encoded whole).
+            self._jpeg = JpegRows(self.base, PRINT_DPI)
+        self._jpegs += fmt == "jpeg"
         try:
             self._draw_into(self.base, url, values, look)
             if fmt == "jpeg" and self._jpeg is not None:
