@@ -16,6 +16,7 @@ from tests.support.artwork import busy_artwork, plain_image, sample_layout
 from tests.support.qr import decode_png
 from wxqr.cli.main import app
 from wxqr.emulator.testing import RunningEmulator
+from wxqr.protocol import QRKind
 from wxqr.service.accounts import Account
 from wxqr.service.channels import NewChannel
 from wxqr.service.codes import CodeSpec
@@ -167,3 +168,26 @@ def test_styled_codes_from_the_cli(run: Invoke, ws: WS, tmp_path: Path) -> None:
     assert "Traceback" not in refused.output
     assert "style removed" in run("code", "style", "remove", "--group", "print").output
     assert "logo removed" in run("code", "logo", "remove").output
+
+
+def test_temporary_codes_on_posters_warn_on_stderr(run: Invoke, ws: WS, tmp_path: Path) -> None:
+    workspace, account = ws
+    workspace.posters.add_template(account.id, "Temp", busy_artwork(), sample_layout(700))
+    group = f"temp-{uuid.uuid4().hex[:6]}"
+    temporary = CodeSpec(kind=QRKind.TEMPORARY, expire_seconds=3 * 86400)
+    for n in range(2):
+        workspace.channel_codes.create(
+            account.id, NewChannel(name=f"{group}-{n}", group=group), temporary
+        )
+    one = tmp_path / "one.jpg"
+    wrote = run("poster", "render", f"{group}-0", "-o", str(one), "-f", "json")
+    assert wrote.exit_code == 0, wrote.output
+    assert json.loads(wrote.stdout)["file"] == str(one)  # stdout stays data
+    assert "stops working on" in wrote.stderr
+    assert "--kind permanent" in wrote.stderr
+
+    archive = tmp_path / "temp.zip"
+    zipped = run("poster", "render", "--group", group, "--zip", str(archive))
+    assert zipped.exit_code == 0, zipped.output
+    assert "stops working on" in zipped.stderr
+    assert "and 1 more temporary code" in " ".join(zipped.stderr.split())

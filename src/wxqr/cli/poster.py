@@ -20,6 +20,7 @@ from wxqr.cli._ws import (
     fail,
     open_workspace,
 )
+from wxqr.cli.code import warn  # export warnings: stderr, the same words as `code image`
 from wxqr.service.posters import PosterTemplate
 
 __all__ = ["app"]
@@ -206,6 +207,8 @@ def render_command(
         path.write_bytes(poster.content)
     except OSError as exc:
         fail(f"cannot write {path}: {exc}")
+    if poster.warning is not None:
+        warn(poster.warning)
     data = {"file": str(path), "bytes": len(poster.content), "code_id": poster.code.id}
     if output is OutputFormat.JSON:
         emit_json({**data, "content_type": poster.content_type})
@@ -254,6 +257,9 @@ def _render_zip(
             partial.unlink(missing_ok=True)
             raise
     partial.replace(path)
+    if result.warnings:
+        more = len(result.warnings) - 1
+        warn(result.warnings[0] + (f" (and {more} more temporary code(s))" if more else ""))
     if output is OutputFormat.JSON:
         emit_json({"file": str(path), "files": list(result.files), "skipped": list(result.skipped)})
         return

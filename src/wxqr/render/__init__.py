@@ -13,6 +13,7 @@ from ._options import MAX_LOGO_RATIO, ErrorLevel, RenderOptions
 from ._poster import (
     POSTER_FORMATS,
     REFERENCE_URL,
+    CodeLook,
     PosterArt,
     check_code_box,
     encode,
@@ -46,6 +47,7 @@ __all__ = [
     "Caption",
     "CheckedImage",
     "CodeBox",
+    "CodeLook",
     "ErrorLevel",
     "FontNotFound",
     "ImageBounds",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ._artwork import decode_rgb
 from ._layout import PosterLayout
-from ._poster import PosterArt, render_poster
+from ._poster import CodeLook, PosterArt, render_poster
 
 __all__ = ["BatchSpec", "PosterJob", "render_batch"]
 
@@ -27,6 +27,7 @@ _POOL_FROM = 8
 class PosterJob:
     url: str
     values: Mapping[str, str]
+    look: int = -1  # index into BatchSpec.looks; -1: the layout's own colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +40,16 @@ class BatchSpec:
     min_module_px: int
     static: Mapping[str, str]
     fmt: str
+    #: The saved code styles of the batch (a group's, the account's), sent once.
+    looks: tuple[CodeLook, ...] = ()
+
+
+def _look(spec: BatchSpec, job: PosterJob) -> CodeLook | None:
+    return spec.looks[job.look] if job.look >= 0 else None
 
 
 _worker_art: PosterArt | None = None
-_worker_fmt = "png"
+_worker_spec: BatchSpec | None = None
 
 
 def _art(spec: BatchSpec) -> PosterArt:
@@ -56,15 +63,17 @@ def _art(spec: BatchSpec) -> PosterArt:
 
 
 def _init(spec: BatchSpec) -> None:
-    global _worker_art, _worker_fmt
+    global _worker_art, _worker_spec
     _worker_art = _art(spec)
     _ = _worker_art.base  # drawn once per worker, before the first poster
-    _worker_fmt = spec.fmt
+    _worker_spec = spec
 
 
 def _one(job: PosterJob) -> bytes:
     assert _worker_art is not None
-    return render_poster(_worker_art, job.url, job.values, _worker_fmt)
+    assert _worker_spec is not None
+    look = _look(_worker_spec, job)
+    return render_poster(_worker_art, job.url, job.values, _worker_spec.fmt, look)
 
 
 def render_batch(
@@ -79,7 +88,7 @@ def render_batch(
     if workers <= 1 or total < _POOL_FROM:
         art = _art(spec)
         for done, job in enumerate(jobs, start=1):
-            yield render_poster(art, job.url, job.values, spec.fmt)
+            yield render_poster(art, job.url, job.values, spec.fmt, _look(spec, job))
             if progress is not None:
                 progress(done, total)
         return

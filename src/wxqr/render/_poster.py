@@ -3,26 +3,29 @@
 Speed comes from doing the expensive work once: the artwork is decoded and the captions
 that are the same for every channel of a batch are drawn once into a *base*; each poster
 is a copy of the base, its own captions, its code (drawn at one pixel per module and
-scaled up without smoothing) and one encode (PNG at compress level 1, or JPEG q=90).
+scaled up without smoothing) and one encode (PNG at compress level 1, or JPEG q=90 of
+only the rows the poster changed, spliced into the base's: :mod:`._jpeg_rows`).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from ._fonts import caption_font, find_cjk_font
+from ._jpeg_rows import JpegRows, encode_jpeg
 from ._layout import Caption, CodeBox, PosterLayout, caption_text, placeholders_of
 from ._scannable import PRINT_DPI, check_module_size
 
 __all__ = [
     "POSTER_FORMATS",
     "REFERENCE_URL",
+    "CodeLook",
     "PosterArt",
     "check_code_box",
     "encode",
@@ -35,6 +38,24 @@ __all__ = [
 POSTER_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 #: As long as a WeChat ``showqrcode`` url gets: a layout is checked against its symbol.
 REFERENCE_URL = "http://weixin.qq.com/q/02" + "x" * 37
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLook:
+    """A saved code style applied to a poster's code box: its colours and error level
+    replace the layout's, and ``logo`` (image bytes) is drawn in the middle of the
+    symbol, ``logo_ratio`` of its width (the error level is then H)."""
+
+    dark: str
+    light: str
+    error: str
+    logo: bytes | None = field(default=None, repr=False)
+    logo_ratio: float = 0.2
+
+    def box(self, box: CodeBox) -> CodeBox:
+        """``box`` drawn in this look (position, size and quiet zone unchanged)."""
+        error = "H" if self.logo is not None else self.error.upper()
+        return replace(box, dark=self.dark, light=self.light, error=error)
 
 
 def _symbol(url: str, box: CodeBox) -> segno.QRCode:
@@ -51,9 +72,12 @@ def check_code_box(box: CodeBox, url: str = REFERENCE_URL, *, minimum: int) -> i
     return check_module_size(box.size, _width(qr, box), minimum=minimum)
 
 
-def _paste_code(image: Image.Image, url: str, box: CodeBox, minimum: int) -> None:
+def _paste_code(
+    image: Image.Image, url: str, box: CodeBox, minimum: int, logo: Image.Image | None = None
+) -> None:
     """Draw ``url``'s code into ``box`` of ``image``: the box filled with the light colour,
-    the modules (one pixel each, scaled up without smoothing) pasted through as a mask."""
+    the modules (one pixel each, scaled up without smoothing) pasted through as a mask,
+    and ``logo`` (RGBA, already at most the logo's side) on a light plate in the middle."""
     qr = _symbol(url, box)
     modules = _width(qr, box)
     scale = check_module_size(box.size, modules, minimum=minimum)
@@ -65,6 +89,31 @@ def _paste_code(image: Image.Image, url: str, box: CodeBox, minimum: int) -> Non
     offset = (box.size - mask.width) // 2
     image.paste(box.light, (box.x, box.y, box.x + box.size, box.y + box.size))
     image.paste(box.dark, (box.x + offset, box.y + offset), mask)
+    if logo is not None:
+        pad = scale
+        left = box.x + (box.size - logo.width) // 2
+        top = box.y + (box.size - logo.height) // 2
+        plate = (left - pad, top - pad, left + logo.width + pad, top + logo.height + pad)
+        image.paste(box.light, plate)
+        image.paste(logo, (left, top), logo)
+
+
+def _logo_side(url: str, box: CodeBox, ratio: float) -> int:
+    """The logo's side in pixels: ``ratio`` of the symbol's width (quiet zone excluded)."""
+    qr = _symbol(url, box)
+    modules = _width(qr, box)
+    scale = box.size // modules
+    return max(1, int((modules - 2 * box.border) * scale * ratio))
+
+
+def _logo_image(data: bytes, side: int) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            logo = opened.convert("RGBA")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"logo is not a readable image: {exc}") from None
+    logo.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return logo
 
 
 def _lines(text: str, caption: Caption, font: ImageFont.FreeTypeFont) -> list[str]:
@@ -127,6 +176,9 @@ class PosterArt:
     static: Mapping[str, str] = field(default_factory=dict)
     _base: Image.Image | None = None
     _restore: list[tuple[tuple[int, int, int, int], Image.Image]] | None = None
+    _logos: dict[tuple[int, int], Image.Image] = field(default_factory=dict)
+    _jpeg: JpegRows | None = None
+    _jpegs: int = 0
 
     def _needs_font(self) -> Path:
         if self.font_path is None:
@@ -147,17 +199,40 @@ class PosterArt:
             self._base = base
         return self._base
 
-    def _draw_into(self, image: Image.Image, url: str, values: Mapping[str, str]) -> None:
+    def _logo(self, look: CodeLook, url: str, box: CodeBox) -> Image.Image | None:
+        """The look's logo decoded and sized for ``box``, kept for the next poster."""
+        if look.logo is None:
+            return None
+        side = _logo_side(url, box, look.logo_ratio)
+        key = (hash(look.logo), side)
+        if key not in self._logos:
+            if len(self._logos) > 8:
+                self._logos.clear()
+            self._logos[key] = _logo_image(look.logo, side)
+        return self._logos[key]
+
+    def _draw_into(
+        self,
+        image: Image.Image,
+        url: str,
+        values: Mapping[str, str],
+        look: CodeLook | None = None,
+    ) -> None:
         merged = {**self.static, **values}
         for caption in self.layout.captions:
             if self._per_poster(caption):
                 _draw_caption(image, caption, merged, self._needs_font())
-        _paste_code(image, url, self.layout.code, self.min_module_px)
+        box = self.layout.code if look is None else look.box(self.layout.code)
+        logo = None if look is None else self._logo(look, url, box)
+        _paste_code(image, url, box, self.min_module_px, logo)
 
-    def draw(self, url: str, values: Mapping[str, str]) -> Image.Image:
-        """The poster of ``url`` (the code) with ``values`` in its captions, as a new image."""
+    def draw(
+        self, url: str, values: Mapping[str, str], look: CodeLook | None = None
+    ) -> Image.Image:
+        """The poster of ``url`` (the code) with ``values`` in its captions, as a new image;
+        ``look``: a saved style over the layout's colours (and a logo)."""
         poster = self.base.copy()
-        self._draw_into(poster, url, values)
+        self._draw_into(poster, url, values, look)
         return poster
 
     def _touched(self) -> list[tuple[tuple[int, int, int, int], Image.Image]]:
@@ -183,12 +258,22 @@ class PosterArt:
             self._restore = [(box, self.base.crop(box)) for box in boxes]
         return self._restore
 
-    def encoded(self, url: str, values: Mapping[str, str], fmt: str) -> bytes:
+    def encoded(
+        self, url: str, values: Mapping[str, str], fmt: str, look: CodeLook | None = None
+    ) -> bytes:
         """The poster encoded as ``fmt``, drawn into the base itself (no 26 MB copy per
         poster) and the touched regions put back afterwards. Not for concurrent use."""
         restore = self._touched()
+        if fmt == "jpeg" and self._jpeg is None and self._jpegs:
+            # A second JPEG poster of this art: a batch. The base's rows, encoded once (a
+            # single poster is cheaper encoded whole).
+            self._jpeg = JpegRows(self.base, PRINT_DPI)
+        self._jpegs += fmt == "jpeg"
         try:
-            self._draw_into(self.base, url, values)
+            self._draw_into(self.base, url, values, look)
+            if fmt == "jpeg" and self._jpeg is not None:
+                # Only the rows the poster drew on are encoded again (_jpeg_rows).
+                return self._jpeg.encode(self.base, [(box[1], box[3]) for box, _ in restore])
             return encode(self.base, fmt)
         finally:
             for box, pixels in restore:
@@ -202,7 +287,7 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     if fmt == "png":
         image.save(out, format="PNG", compress_level=1, dpi=dpi)
     elif fmt == "jpeg":
-        image.save(out, format="JPEG", quality=90, dpi=dpi)
+        return encode_jpeg(image, PRINT_DPI)
     elif fmt == "pdf":
         image.save(out, format="PDF", resolution=float(PRINT_DPI))
     else:
@@ -210,9 +295,15 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def render_poster(art: PosterArt, url: str, values: Mapping[str, str], fmt: str = "png") -> bytes:
+def render_poster(
+    art: PosterArt,
+    url: str,
+    values: Mapping[str, str],
+    fmt: str = "png",
+    look: CodeLook | None = None,
+) -> bytes:
     """One poster, encoded (drawn into ``art``'s base, which is restored afterwards)."""
-    return art.encoded(url, values, fmt)
+    return art.encoded(url, values, fmt, look)
 
 
 def sample_values(values: Mapping[str, str] | None = None) -> dict[str, str]:

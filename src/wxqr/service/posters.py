@@ -32,6 +32,7 @@ from wxqr.render import (
     PLACEHOLDERS,
     POSTER_FORMATS,
     BatchSpec,
+    CodeLook,
     FontNotFound,
     ImageBounds,
     ImageRefused,
@@ -50,13 +51,15 @@ from wxqr.render import (
 from wxqr.service.accounts import get_account_by_id
 from wxqr.service.bulk import zip_name
 from wxqr.service.channels import Channel, ChannelService, ChannelStatus
-from wxqr.service.code_expiry import check_exportable
+from wxqr.service.code_expiry import check_exportable, temporary_warning
+from wxqr.service.code_styles import CodeStyle, CodeStyles
 from wxqr.service.codes import Code, CodeService, CodeStatus
 from wxqr.service.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
 from wxqr.store.tables import poster_templates
 
 __all__ = [
     "ARTWORK_BOUNDS",
+    "MAX_ZIP_CHANNELS",
     "PLACEHOLDERS",
     "Poster",
     "PosterService",
@@ -67,6 +70,9 @@ __all__ = [
 #: Artwork: at most 12 MiB and A3 at 300 dpi (3508 × 4961 px); at least 200 px a side.
 ARTWORK_BOUNDS = ImageBounds(max_bytes=12 * 1024 * 1024, max_pixels=3508 * 4961, min_side=200)
 _NAME = re.compile(r"^[^\x00-\x1f\x7f/\\]{1,64}$")
+#: A zip of posters through the API holds at most this many channels (about a minute of
+#: rendering on 2 cores); the CLI has no bound.
+MAX_ZIP_CHANNELS = 1000
 #: Decoded artworks kept per process (an A4 artwork is 26 MB of pixels).
 _ART_CACHE = 4
 Progress = Callable[[int, int], None]
@@ -92,12 +98,16 @@ class Poster:
     extension: str
     channel: Channel
     code: Code
+    #: For a temporary code: when it stops working and how to get a permanent one.
+    warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PosterZip:
     files: tuple[str, ...]
     skipped: tuple[str, ...]  # channels without an active code
+    #: One per temporary code in the zip (code_expiry.temporary_warning).
+    warnings: tuple[str, ...] = ()
 
 
 def _template(row: Any) -> PosterTemplate:
@@ -136,8 +146,10 @@ class PosterService:
         clock: Callable[[], float] = time.time,
         min_module_px: int = MIN_MODULE_PX,
         workers: int = 2,
+        styles: CodeStyles | None = None,
     ) -> None:
         self._engine = engine
+        self._styles = styles
         self._channels = channels
         self._codes = codes
         self._font = font
@@ -296,14 +308,36 @@ class PosterService:
             "account": account.appid if account is not None else "",
         }
 
-    def _active_code(self, channel: Channel) -> Code:
+    def _active_code(self, channel: Channel) -> tuple[Code, str | None]:
+        """The channel's current code and the warning to show with its poster."""
         code = self._codes.current_code(channel.id)
         if code is None or code.url is None:
             raise NotFoundError(f"channel {channel.name!r} has no code yet: issue one first")
         # One rule for every export (wxqr.service.code_expiry): an expired code is refused
         # (409); a poster is for print, so there is no "anyway" here.
-        check_exportable(code, False, self._clock())
-        return code
+        return code, check_exportable(code, False, self._clock())
+
+    def _saved_styles(self, account_id: int) -> dict[str | None, CodeStyle]:
+        return {} if self._styles is None else self._styles.styles(account_id)
+
+    def _look(self, channel: Channel, saved: Mapping[str | None, CodeStyle]) -> CodeLook | None:
+        """The saved style of the channel's group, else of its account, as drawn on a
+        poster (colours, error level, logo); None: the layout's own colours."""
+        style = saved.get(channel.group) if channel.group else None
+        style = style or saved.get(None)
+        if style is None:
+            return None
+        logo = None
+        if style.logo:
+            assert self._styles is not None
+            logo = self._styles.logo_of(channel)
+            if logo is None:
+                raise NotFoundError(
+                    f"the code style of {channel.name!r} asks for a logo and none is "
+                    "uploaded for it or its account: upload one first",
+                    field="logo",
+                )
+        return CodeLook(style.dark, style.light, style.error, logo, float(style.logo_ratio))
 
     def channel_poster(self, channel_id: int, template: str | None, fmt: str = "png") -> Poster:
         """The poster of the channel's current code on ``template`` (name or id; none:
@@ -311,13 +345,16 @@ class PosterService:
         chosen = _format(fmt)
         channel = self._channels.get(channel_id)
         found = self.find_template(channel.account_id, template)
-        code = self._active_code(channel)
+        code, warning = self._active_code(channel)
+        look = self._look(channel, self._saved_styles(channel.account_id))
         art = PosterArt(self._decoded(found), found.layout, self.font_path(), self.min_module_px)
         try:
-            content = art.encoded(code.url or "", self._values(channel, code), chosen)
+            content = art.encoded(code.url or "", self._values(channel, code), chosen, look)
         except StyleRefused as exc:
             raise InvalidInputError(f"the code would not scan: {exc}", field="template") from None
-        return Poster(content, POSTER_FORMATS[chosen], chosen, channel, code)
+        except ValueError as exc:  # an unreadable logo
+            raise InvalidInputError(str(exc), field="logo") from None
+        return Poster(content, POSTER_FORMATS[chosen], chosen, channel, code, warning)
 
     def preview(self, template_id: int, layout: Any = None, *, width: int = 800) -> bytes:
         """A small JPEG of the template drawn with sample values and ``layout`` (a draft
@@ -332,6 +369,22 @@ class PosterService:
         image = art.draw("http://weixin.qq.com/q/02" + "preview" * 3, sample_values())
         return scaled_preview(image, max(100, min(width, 2000)))
 
+    def temporary_warnings(self, account_id: int, group: str | None = None) -> tuple[str, ...]:
+        """What to tell whoever prints the posters of the account's active channels (of
+        ``group``) with a temporary code: one warning per code (when it stops working,
+        how to get a permanent one). The dashboard shows them beside the download."""
+        channels = self._channels.list_channels(
+            account_id, group=group, status=ChannelStatus.ACTIVE
+        )
+        current = self._codes.current_codes([c.id for c in channels])
+        now = self._clock()
+        return tuple(
+            warning
+            for code in current.values()
+            if code.status(now) is CodeStatus.ACTIVE
+            and (warning := temporary_warning(code)) is not None
+        )
+
     def write_zip(
         self,
         account_id: int,
@@ -342,10 +395,11 @@ class PosterService:
         fmt: str = "jpeg",
         progress: Progress | None = None,
         workers: int | None = None,
+        max_channels: int | None = None,
     ) -> PosterZip:
         """Write a zip of the posters of the account's active channels (of ``group``) to
         ``out``, one file per channel named by it; channels without an active code are
-        skipped and listed."""
+        skipped and listed. ``max_channels``: refuse more (422) before drawing any."""
         chosen = _format(fmt)
         found = self.find_template(account_id, template)
         channels = self._channels.list_channels(
@@ -353,6 +407,13 @@ class PosterService:
         )
         if not channels:
             raise NotFoundError("no active channel matches", field="group")
+        if max_channels is not None and len(channels) > max_channels:
+            raise InvalidInputError(
+                f"{len(channels)} active channels match: a zip of posters holds at most "
+                f"{max_channels}; choose a smaller group, or use the command line "
+                "(`wxqr poster render --group G --zip FILE` has no bound)",
+                field="group",
+            )
         current = self._codes.current_codes([c.id for c in channels])
         now = self._clock()
         todo: list[tuple[Channel, Code]] = []
@@ -368,12 +429,22 @@ class PosterService:
             "group": group or "",
             "account": account.appid if account is not None else "",
         }
-        jobs = [PosterJob(code.url or "", self._values(ch, code)) for ch, code in todo]
+        saved = self._saved_styles(account_id)
+        looks: list[CodeLook] = []
+        jobs: list[PosterJob] = []
+        for channel, code in todo:
+            look = self._look(channel, saved)
+            if look is not None and look not in looks:
+                looks.append(look)
+            index = -1 if look is None else looks.index(look)
+            jobs.append(PosterJob(code.url or "", self._values(channel, code), index))
         for job in jobs:  # every code checked before the first poster is drawn
+            box = found.layout.code if job.look < 0 else looks[job.look].box(found.layout.code)
             try:
-                check_code_box(found.layout.code, job.url, minimum=self.min_module_px)
+                check_code_box(box, job.url, minimum=self.min_module_px)
             except StyleRefused as exc:
                 raise InvalidInputError(f"the code would not scan: {exc}") from None
+        warnings = [w for _, code in todo if (w := temporary_warning(code)) is not None]
         spec = BatchSpec(
             artwork=self.artwork(found.id),
             layout=found.layout,
@@ -381,6 +452,7 @@ class PosterService:
             min_module_px=self.min_module_px,
             static=static if group is not None else {"account": static["account"]},
             fmt=chosen,
+            looks=tuple(looks),
         )
         used: set[str] = set()
         files: list[str] = []
@@ -390,4 +462,4 @@ class PosterService:
                 name = zip_name(channel, "jpg" if chosen == "jpeg" else chosen, used)
                 archive.writestr(name, content)
                 files.append(name)
-        return PosterZip(tuple(files), tuple(skipped))
+        return PosterZip(tuple(files), tuple(skipped), tuple(warnings))

@@ -89,6 +89,10 @@ class ScopedPosterService(PosterService):
             self._access.require_write()
         return super().preview(template_id, layout, width=width)
 
+    def temporary_warnings(self, account_id: int, group: str | None = None) -> tuple[str, ...]:
+        self._access.check_account_id(account_id)
+        return super().temporary_warnings(account_id, group)
+
     def write_zip(
         self, account_id: int, template: str | None, out: IO[bytes], **kwargs: Any
     ) -> PosterZip:

@@ -127,7 +127,12 @@ class Workspace:
             session_watcher=SessionWatcher(scan_sessions.snapshot),
             code_styles=CodeStyles(engine, channels, codes, images, clock=clock),  # posters:
             posters=PosterService(  # posters:
-                engine, channels, codes, font=settings.poster_font, clock=clock
+                engine,
+                channels,
+                codes,
+                font=settings.poster_font,
+                clock=clock,
+                styles=CodeStyles(engine, channels, codes, images, clock=clock),  # posters2:
             ),
             dashboard_users=DashboardUsers(engine, admin, clock=clock),
         )

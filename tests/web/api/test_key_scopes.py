@@ -119,6 +119,9 @@ ROUTES = [
     Route("GET", "/api/v1/poster-templates/{template_id}/preview"),
     Route("POST", "/api/v1/poster-templates/{template_id}/preview", json={"layout": LAYOUT}),
     Route("GET", "/api/v1/channels/{channel_id}/poster", params={"template": "Poster {run}"}),
+    Route(  # posters2: the zip of a group's posters
+        "GET", "/api/v1/poster-templates/{template_id}/zip", params={"group": "Poster {run}"}
+    ),
     Route("PUT", "/api/v1/accounts/{appid}/logo", json={"logo": LOGO}),
     Route("DELETE", "/api/v1/accounts/{appid}/logo"),
     Route("PUT", "/api/v1/channels/{channel_id}/logo", json={"logo": LOGO}),
@@ -231,7 +234,8 @@ def world(scope_stack: Stack) -> World:
     run = uuid.uuid4().hex[:8]
     with scope_stack.client() as client:
         created = client.post(
-            "/api/v1/channels", json={"account": APPID, "name": f"Poster {run}", "code": {}}
+            "/api/v1/channels",
+            json={"account": APPID, "name": f"Poster {run}", "code": {}, "group": f"Poster {run}"},
         )
     assert created.status_code == 201, created.text
     body = created.json()

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import tempfile
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from wxqr.service.errors import InvalidInputError
-from wxqr.service.posters import PosterTemplate
+from wxqr.service.posters import MAX_ZIP_CHANNELS, PosterTemplate
+from wxqr.web._spool import spooled_chunks
 from wxqr.web.api._context import WS
+from wxqr.web.api._images import warning_header
 from wxqr.web.api._params import INT32_MAX, ChannelIdPath
 from wxqr.web.api._problems import ProblemRoute
 from wxqr.web.api._schemas import iso
@@ -180,5 +184,57 @@ def channel_poster(
         headers={
             "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
             "X-Content-Type-Options": "nosniff",
+            **warning_header(poster.warning),
+        },
+    )
+
+
+@router.get(
+    TEMPLATES_PATH + "/{template_id}/zip",
+    summary="A zip of the posters of a group's active channels on this template",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def template_zip(
+    template_id: TemplateIdPath,
+    ws: WS,
+    group: Annotated[
+        str | None,
+        Query(max_length=64, description="The group (none: every active channel)."),
+    ] = None,
+    format: Literal["jpeg", "png", "pdf"] = "jpeg",
+) -> Response:
+    """One poster per active channel (named by it), rendered into a temporary file and
+    streamed; more than 1,000 channels are refused (422) before anything is drawn.
+    Temporary codes come with a ``Warning`` header saying when they stop working."""
+    template = ws.posters.get_template(template_id)
+    spool = tempfile.TemporaryFile(prefix="wxqr-posters-")  # noqa: SIM115 (closed by _chunks)
+    try:
+        result = ws.posters.write_zip(
+            template.account_id,
+            str(template.id),
+            spool,
+            group=group or None,
+            fmt=format,
+            max_channels=MAX_ZIP_CHANNELS,
+        )
+    except BaseException:
+        spool.close()
+        raise
+    notice = None
+    if result.warnings:
+        more = len(result.warnings) - 1
+        notice = result.warnings[0] + (f" (and {more} more temporary code(s))" if more else "")
+    name = f"posters-{template.name}" + (f"-{group}" if group else "") + ".zip"
+    return StreamingResponse(
+        spooled_chunks(spool),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Length": str(spool.tell()),
+            "X-Wxqr-Files": str(len(result.files)),
+            "X-Wxqr-Skipped": str(len(result.skipped)),
+            "X-Content-Type-Options": "nosniff",
+            **warning_header(notice),
         },
     )

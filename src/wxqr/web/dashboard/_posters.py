@@ -9,16 +9,19 @@ box large enough to scan) are the service's, their messages shown on the page.
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from wxqr.i18n import N_, Msg
 from wxqr.service.code_styles import CodeStyle
 from wxqr.service.errors import ServiceError
-from wxqr.service.posters import ARTWORK_BOUNDS, PLACEHOLDERS, PosterTemplate
+from wxqr.service.posters import ARTWORK_BOUNDS, MAX_ZIP_CHANNELS, PLACEHOLDERS, PosterTemplate
+from wxqr.web._spool import spooled_chunks
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
 from wxqr.web.dashboard._guard import Editor, EditorPost, Posted, ViewerFile, Visit, common, fields
 from wxqr.web.dashboard._pages import _pick_account
@@ -106,6 +109,7 @@ def _list_page(
         "errors": ("l", "m", "q", "h"),
         "form": form or {"code_size": "900", "code_x": "790", "code_y": "1700"},
         "max_mb": ARTWORK_BOUNDS.max_bytes // (1024 * 1024),
+        "temporary": ws.posters.temporary_warnings(acct.id),
     }
     if exc is not None:
         return error_page(request, exc, template="posters.html", **context)
@@ -158,6 +162,36 @@ def upload_template(
     except ServiceError as exc:
         return _list_page(request, visit, account, exc=exc, form=form)
     return RedirectResponse(f"/dashboard/posters/{made.id}", status_code=303)
+
+
+@router.get("/posters/zip")
+def posters_zip(visit: ViewerFile, template: int, group: str | None = None) -> Response:
+    """The posters of a group's active channels (every one without ``group``) as a zip,
+    rendered into a temporary file and streamed (at most 1,000 channels, as the API)."""
+    ws = visit.ws
+    found = ws.posters.get_template(template)
+    spool = tempfile.TemporaryFile(prefix="wxqr-posters-")  # noqa: SIM115 (closed when sent)
+    try:
+        ws.posters.write_zip(
+            found.account_id,
+            str(found.id),
+            spool,
+            group=group or None,
+            max_channels=MAX_ZIP_CHANNELS,
+        )
+    except BaseException:
+        spool.close()
+        raise
+    name = f"posters-{found.name}" + (f"-{group}" if group else "") + ".zip"
+    return StreamingResponse(
+        spooled_chunks(spool),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Length": str(spool.tell()),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/posters/{template_id}")
