@@ -29,6 +29,7 @@ from wxqr.service.errors import InvalidInputError, ServiceError
 from wxqr.service.stats import (
     DEFAULT_DAYS,
     METRIC_NAMES,
+    Attribution,
     Granularity,
     StatsTable,
     export,
@@ -235,6 +236,14 @@ def stats_command(
             "--split", help="With --series: one series per channel or per group (one chart)."
         ),
     ] = None,
+    attribution: Annotated[
+        Attribution,
+        typer.Option(
+            "--attribution",
+            help="Unfollows count for the channel of the user's first follow before them "
+            "(first_touch) or of the follow they end (last_touch, as WeChat's data cube).",
+        ),
+    ] = Attribution.FIRST_TOUCH,
 ) -> None:
     """Scans, unique scanners, new / returning followers, unfollows, net (docs/metrics.md).
 
@@ -263,6 +272,7 @@ def stats_command(
             compare_from=base_first,
             compare_to=base_last,
             split=split.value if split else None,
+            attribution=attribution.value,
         )
         data = export.build_table(service, query, table)
     except ServiceError as exc:
@@ -277,4 +287,6 @@ def stats_command(
     if query.compare is not None:
         base = query.compare
         caption += f" vs {base.date_from} … {base.date_to} ({base.mode.value})"
+    if query.attribution is not Attribution.FIRST_TOUCH:
+        caption += f" · unfollows by {query.attribution.value}"
     _emit(data, output, caption, single=table is StatsTable.SUMMARY)

@@ -4,7 +4,8 @@ Windows are inclusive local dates ``from``/``to`` in the account's time zone (de
 the last 30 days up to today). ``channel`` (``id:N``, ``name:X``, or a plain name or id;
 repeatable) or ``group`` narrow the scope to those channels. ``compare`` (or
 ``compare_from``/``compare_to``) sets each answer beside a base window; ``split`` answers
-a series per channel or group. The query parameters become one
+a series per channel or group; ``attribution`` (``first_touch``, ``last_touch``) says which
+follow an unfollow is credited to. The query parameters become one
 :class:`~wxqr.service.stats.StatsQuery` (checked by the service); the export's tables
 and files are built by :mod:`wxqr.service.stats.export`.
 """
@@ -30,6 +31,7 @@ GranularityName = Literal["hour", "day", "week", "month", "quarter", "year"]
 CompareName = Literal["previous_period", "previous_year"]
 AlignName = Literal["date", "weekday"]
 SplitName = Literal["channel", "group"]
+AttributionName = Literal["first_touch", "last_touch"]
 MetricName = Literal[
     "scans", "unique_scanners", "new_followers", "returning_followers", "unfollows", "net_followers"
 ]
@@ -72,6 +74,13 @@ def stats_query(
     split: Annotated[
         SplitName | None, Query(description="Series: one series per channel or group too.")
     ] = None,
+    attribution: Annotated[
+        AttributionName,
+        Query(
+            description="Unfollows count for the channel of the user's first follow before "
+            "them (first_touch) or of the follow they end (last_touch)."
+        ),
+    ] = "first_touch",
 ) -> StatsQuery:
     return ws.stats.query(
         account,
@@ -85,6 +94,7 @@ def stats_query(
         compare_from=compare_from,
         compare_to=compare_to,
         split=split,
+        attribution=attribution,
     )
 
 
@@ -151,6 +161,9 @@ class _Head(BaseModel):
     channel_ids: list[int] | None
     group: str | None
     comparison: ComparisonOut | None = None
+    attribution: AttributionName = Field(
+        "first_touch", description="The unfollow attribution model (docs/metrics.md)."
+    )
 
 
 def _compare(change: Change | None) -> dict[str, Any] | None:
