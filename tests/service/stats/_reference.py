@@ -191,3 +191,25 @@ def sessions(
         )
         for purpose in purposes
     }
+
+
+def conversion(
+    log: list[Event], account_id: int, start_s: int, end_s: int, scope: set[int] | None
+) -> dict[str, int | float | None]:
+    """Conversion of docs/metrics.md: follow scans (``subscribe_scan``), follower scans
+    (``scan``) and new followers ÷ unique scanners (None when nobody scanned)."""
+    window = [
+        e
+        for e in log
+        if e.account_id == account_id
+        and start_s <= e.create_time < end_s
+        and e.kind in SCANS
+        and (scope is None or e.channel_id in scope)
+    ]
+    unique = len({e.openid for e in window})
+    new = metrics(log, account_id, start_s, end_s, scope)["new_followers"]
+    return {
+        "follow_scans": sum(1 for e in window if e.kind == "subscribe_scan"),
+        "follower_scans": sum(1 for e in window if e.kind == "scan"),
+        "conversion_rate": new / unique if unique else None,
+    }

@@ -58,6 +58,9 @@ def _check(engine: Engine, service: StatsService, world: World, data: st.DataObj
             for row in service.per_channel(account.id, window, attribution=model):
                 expected = ref.metrics(log, account.id, lo, hi, {row.channel.id}, model)
                 assert row.metrics.as_dict() == expected, (row.channel, model)
+                assert row.metrics.conversion() == ref.conversion(
+                    log, account.id, lo, hi, {row.channel.id}
+                )
             for group in service.per_group(account.id, window, attribution=model):
                 members = {c.id for c in world.channels if c.id in mine and c.group == group.group}
                 expected = ref.metrics(log, account.id, lo, hi, members, model)
@@ -68,6 +71,9 @@ def _check(engine: Engine, service: StatsService, world: World, data: st.DataObj
         points = service.series(account.id, window, unit, channel_ids=scope, attribution=model)
         expected_series = ref.series(log, account.id, lo, hi, scope, zone, unit, model)
         assert [p.metrics.as_dict() for p in points] == [v for _lo, _hi, v in expected_series]
+        expected_rate = ref.conversion(log, account.id, lo, hi, scope)
+        total = service.summary(account.id, window, channel_ids=scope)
+        assert total.conversion() == expected_rate
 
 
 @SETTINGS

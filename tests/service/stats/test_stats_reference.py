@@ -80,12 +80,16 @@ def _check_account(
 
     summary = service.summary(account.id, window, attribution=model)
     assert summary.as_dict() == ref.metrics(log, account.id, start_s, end_s, None)
+    assert summary.conversion() == ref.conversion(log, account.id, start_s, end_s, None)
 
     per_channel = service.per_channel(account.id, window, attribution=model)
     assert [row.channel.id for row in per_channel] == [c.id for c in mine]
     for row in per_channel:
         expected = ref.metrics(log, account.id, start_s, end_s, {row.channel.id}, model)
         assert row.metrics.as_dict() == expected, row.channel
+        assert row.metrics.conversion() == ref.conversion(
+            log, account.id, start_s, end_s, {row.channel.id}
+        )
 
     groups = {c.group for c in mine}
     per_group = service.per_group(account.id, window, attribution=model)

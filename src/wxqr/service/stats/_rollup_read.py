@@ -30,7 +30,7 @@ from ._window import DEFAULT_TIMEZONE, Window, zone
 
 __all__ = ["DaySpan", "RollupReader", "day_span"]
 
-_COUNTS = ("scans", "new_followers", "returning_followers")
+_COUNTS = ("scans", "new_followers", "returning_followers", "follow_scans")
 _UNFOLLOWS = {
     Attribution.FIRST_TOUCH: "unfollows",
     Attribution.LAST_TOUCH: "unfollows_last_touch",
@@ -66,13 +66,14 @@ def day_span(conn: Connection, account_id: int, window: Window) -> DaySpan | Non
 
 
 def _metrics(counts: Sequence[int], unique: int) -> Metrics:
-    scans, new, returning, unfollows = (int(v or 0) for v in counts)
+    scans, new, returning, follow_scans, unfollows = (int(v or 0) for v in counts)
     return Metrics.of(
         scans=scans,
         unique_scanners=unique,
         new_followers=new,
         returning_followers=returning,
         unfollows=unfollows,
+        follow_scans=follow_scans,
     )
 
 
@@ -147,7 +148,7 @@ def union_size(parts: Sequence[_Block]) -> int:
 
 
 def _combine(parts: Sequence[_Block]) -> Metrics:
-    totals = [sum(p.counts[i] for p in parts) for i in range(4)]
+    totals = [sum(p.counts[i] for p in parts) for i in range(5)]
     return _metrics(totals, union_size(parts))
 
 

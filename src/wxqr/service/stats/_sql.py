@@ -157,6 +157,7 @@ def metric_columns(e: FromClause) -> list[Label[Any]]:
     returning = case((_earlier_follow(e), _ONE), else_=_ZERO)
     return [
         func.sum(case((is_scan, _ONE), else_=_ZERO)).label("scans"),
+        func.sum(case((e.c.kind == "subscribe_scan", _ONE), else_=_ZERO)).label("follow_scans"),
         func.count(distinct(case((is_scan, e.c.openid)))).label("unique_scanners"),
         func.sum(case((is_follow, _ONE), else_=_ZERO)).label("follows"),
         func.sum(case((is_follow, returning), else_=_ZERO)).label("refollows"),
@@ -216,6 +217,7 @@ def metrics_of(row: Row[Any] | None) -> Metrics:
         new_followers=follows - returning,
         returning_followers=returning,
         unfollows=int(mapping["unfollows"] or 0),
+        follow_scans=int(mapping["follow_scans"] or 0),
     )
 
 
