@@ -15,9 +15,13 @@ DAY = {"account": APPID, "from": "2024-05-02", "to": "2024-05-02"}
 
 
 @pytest.fixture
-def ids(stack: Stack) -> dict[str, int]:
+def log(stack: Stack) -> LogWriter:
+    return LogWriter(stack.ws.engine, appid=APPID)
+
+
+@pytest.fixture
+def ids(stack: Stack, log: LogWriter) -> dict[str, int]:
     """Follow via C1 at 10:05, unfollow at 10:09, then a late follow via C2 at 10:00."""
-    log = LogWriter(stack.ws.engine, appid=APPID)
     found = {"C1": log.channel("C1", "one"), "C2": log.channel("C2", "two")}
     log.event("subscribe_scan", "u1", "2024-05-02 10:05", "C1")
     log.event("unsubscribe", "u1", "2024-05-02 10:09")
@@ -69,3 +73,36 @@ def test_an_unknown_model_is_a_422_problem(stack: Stack, ids: dict[str, int]) ->
         response = client.get("/api/v1/stats/summary", params={**DAY, "attribution": "linear"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_answers_hold_the_conversion(stack: Stack, ids: dict[str, int], log: LogWriter) -> None:
+    """u1 follows via C1, then (late, earlier CreateTime) via C2: C2's is the new follow,
+    C1's returning; u9 scans C1 twice as a follower: C1 has 3 scans by 2 scanners, 1
+    follow scan, 2 follower scans and no new follower."""
+    log.event("scan", "u9", "2024-05-02 11:00", "C1")
+    log.event("scan", "u9", "2024-05-02 12:00", "C1")
+    expected = {"follow_scans": 1, "follower_scans": 2, "conversion_rate": 0.0}
+    items = {i["channel_id"]: i for i in _get(stack, "channels", DAY)["items"]}
+    # u1's first follow is the late one via C2: C2 has the new follower, C1 a returning one
+    assert items[ids["C1"]]["conversion"] == expected
+    assert items[ids["C2"]]["conversion"] == {
+        "follow_scans": 1,
+        "follower_scans": 0,
+        "conversion_rate": 1.0,
+    }
+    summary = _get(stack, "summary", {**DAY, "channel": f"id:{ids['C1']}"})
+    assert summary["conversion"] == expected
+    account = _get(stack, "summary", DAY)["conversion"]
+    assert account == {"follow_scans": 2, "follower_scans": 2, "conversion_rate": 0.5}
+    point = _get(stack, "series", {**DAY, "channel": f"id:{ids['C1']}"})["points"][0]
+    assert point["conversion"] == expected
+    group = _get(stack, "groups", {**DAY, "group": "one"})["items"][0]
+    assert group["conversion"] == expected
+    top = _get(stack, "top", {**DAY, "by": "scans"})["items"][0]
+    assert (top["channel_id"], top["conversion"]) == (ids["C1"], expected)
+
+
+def test_no_scanner_is_a_null_conversion_rate(stack: Stack, ids: dict[str, int]) -> None:
+    quiet = {**DAY, "from": "2024-06-01", "to": "2024-06-01"}
+    conversion = _get(stack, "summary", quiet)["conversion"]
+    assert conversion == {"follow_scans": 0, "follower_scans": 0, "conversion_rate": None}

@@ -112,6 +112,15 @@ class Metrics(BaseModel):
     net_followers: int
 
 
+class ConversionOut(BaseModel):
+    """Conversion (docs/metrics.md, "Conversion"): scans that brought a follow, scans by
+    existing followers, and new followers ÷ unique scanners (null when nobody scanned)."""
+
+    follow_scans: int
+    follower_scans: int
+    conversion_rate: float | None
+
+
 class MetricPercents(BaseModel):
     """The percent change of each metric (null where the base is 0)."""
 
@@ -178,6 +187,7 @@ def _compare(change: Change | None) -> dict[str, Any] | None:
 
 class SummaryOut(_Head):
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -187,6 +197,7 @@ class ChannelMetricsOut(BaseModel):
     group: str | None
     status: str
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -198,6 +209,7 @@ class GroupMetricsOut(BaseModel):
     group: str | None
     channels: int
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -217,6 +229,7 @@ class SessionsOut(_Head):
 class SeriesPointOut(Metrics):
     start: str
     end: str
+    conversion: ConversionOut
     compare: PointCompareOut | None = None
 
 
@@ -240,6 +253,7 @@ class TopChannelOut(BaseModel):
     channel_id: int
     name: str
     metrics: Metrics
+    conversion: ConversionOut
 
 
 class TopOut(_Head):
@@ -279,6 +293,7 @@ def stats_summary(query: Scope, ws: WS) -> SummaryOut:
         {
             **_head(query),
             "metrics": answer.value.as_dict(),
+            "conversion": answer.value.conversion(),
             "compare": _compare(answer.change),
         }
     )
@@ -299,6 +314,7 @@ def stats_per_channel(query: Scope, ws: WS) -> ChannelsOut:
                 "group": row.value.channel.group,
                 "status": str(row.value.channel.status),
                 "metrics": row.value.metrics.as_dict(),
+                "conversion": row.value.metrics.conversion(),
                 "compare": _compare(row.change),
             }
         )
@@ -320,6 +336,7 @@ def stats_per_group(query: Scope, ws: WS) -> GroupsOut:
                 "group": row.value.group,
                 "channels": row.value.channel_count,
                 "metrics": row.value.metrics.as_dict(),
+                "conversion": row.value.metrics.conversion(),
                 "compare": _compare(row.change),
             }
         )
@@ -363,6 +380,7 @@ def _points(points: list[Compared[SeriesPoint]]) -> list[dict[str, Any]]:
             "start": p.value.start.isoformat(),
             "end": p.value.end.isoformat(),
             **p.value.metrics.as_dict(),
+            "conversion": p.value.metrics.conversion(),
             "compare": _compare(p.change),
         }
         for p in points
@@ -383,7 +401,10 @@ def stats_top(
 ) -> TopOut:
     items = [
         TopChannelOut(
-            channel_id=r.channel.id, name=r.channel.name, metrics=Metrics(**r.metrics.as_dict())
+            channel_id=r.channel.id,
+            name=r.channel.name,
+            metrics=Metrics(**r.metrics.as_dict()),
+            conversion=ConversionOut.model_validate(r.metrics.conversion()),
         )
         for r in ws.stats.top_of(query, by=str(by), limit=limit)
     ]
