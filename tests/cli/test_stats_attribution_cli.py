@@ -56,3 +56,22 @@ def test_an_unknown_model_is_refused_in_one_line(database: str) -> None:
     code, _out, err = run(database, *DAY, "--attribution", "linear")
     assert code != 0
     assert "Traceback" not in err
+
+
+def test_the_conversion_is_in_json_csv_and_the_table(database: str) -> None:
+    code, out, _ = run(database, *DAY, "-f", "json")
+    assert code == 0
+    summary = json.loads(out)
+    # u1: two follow scans (one new, one returning) by one scanner: 1 new ÷ 1 scanner
+    assert (summary["follow_scans"], summary["follower_scans"]) == (2, 0)
+    assert summary["conversion_rate"] == 1.0
+    code, out, _ = run(database, *DAY, "--by", "channel", "-f", "csv")
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.endswith("follow_scans,follower_scans,conversion_rate")
+    assert rows[0].endswith(",1,0,0.0")
+    assert rows[1].endswith(",1,0,1.0")
+    code, out, _ = run(database, *DAY)
+    assert code == 0
+    assert "conversion_rate" in out
+    assert "100.0%" in out
