@@ -23,6 +23,13 @@ SIX = [
     "unfollows",
     "net_followers",
 ]
+CONVERSION = ["follow_scans", "follower_scans", "conversion_rate"]
+
+
+def _six(data: dict[str, object]) -> dict[str, object]:
+    """The six metrics of a JSON row (the conversion is checked on its own)."""
+    assert list(data)[6:9] == CONVERSION
+    return {name: data[name] for name in SIX}
 
 
 @pytest.fixture
@@ -54,8 +61,9 @@ def test_json_summary_has_exactly_the_metric_names(database: str) -> None:
     code, out, _ = run(database, "--from", "2024-05-01", "--to", "2024-05-03", "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert list(data) == SIX
-    assert data == {
+    assert list(data) == SIX + CONVERSION
+    assert (data["follow_scans"], data["follower_scans"], data["conversion_rate"]) == (4, 1, 1.0)
+    assert _six(data) == {
         "scans": 5,
         "unique_scanners": 3,
         "new_followers": 3,
@@ -69,11 +77,11 @@ def test_channel_by_name_or_id_and_group(database: str) -> None:
     dates = ("--from", "2024-05-01", "--to", "2024-05-03", "-f", "json")
     code, out, _ = run(database, "--channel", "shop", *dates)
     assert code == 0
-    assert json.loads(out) == dict(zip(SIX, [3, 2, 1, 1, 0, 2], strict=True))
+    assert _six(json.loads(out)) == dict(zip(SIX, [3, 2, 1, 1, 0, 2], strict=True))
     code, out, _ = run(database, "--channel", "1", *dates)  # poster's id
-    assert json.loads(out) == dict(zip(SIX, [1, 1, 1, 0, 1, 0], strict=True))
+    assert _six(json.loads(out)) == dict(zip(SIX, [1, 1, 1, 0, 1, 0], strict=True))
     code, out, _ = run(database, "--group", "print", *dates)
-    assert json.loads(out) == dict(zip(SIX, [4, 2, 2, 1, 1, 2], strict=True))
+    assert _six(json.loads(out)) == dict(zip(SIX, [4, 2, 2, 1, 1, 2], strict=True))
     code, out, _ = run(database, "--channel", "12", *dates)  # the name wins over id 12
     assert code == 0
     assert json.loads(out)["scans"] == 0
@@ -94,7 +102,7 @@ def test_series_as_csv_and_json(database: str) -> None:
     code, out, _ = run(database, *args, "--format", "json")
     points = json.loads(out)
     assert [p["returning_followers"] for p in points] == [0, 0, 1]
-    assert set(points[0]) == {"start", "end", *SIX}
+    assert set(points[0]) == {"start", "end", *SIX, *CONVERSION}
 
 
 def test_breakdowns_and_the_default_table(database: str) -> None:

@@ -1,6 +1,7 @@
 """``wxqr stats``: the channel metrics of docs/metrics.md as a table, JSON or CSV.
 
-JSON: the account summary is one object whose keys are exactly the six metric names; a
+JSON: the account summary is one object whose keys are exactly the six metric names and
+the conversion (``follow_scans``, ``follower_scans``, ``conversion_rate``); a
 series is a list of ``{"start", "end", <the six metrics>}``; ``--by channel`` a list of
 ``{"channel_id", "channel", "group", <metrics>}``; ``--by group`` a list of
 ``{"group", "channels", <metrics>}``. With ``--compare`` (or ``--compare-from`` and
@@ -29,6 +30,7 @@ from wxqr.service.errors import InvalidInputError, ServiceError
 from wxqr.service.stats import (
     DEFAULT_DAYS,
     METRIC_NAMES,
+    Attribution,
     Granularity,
     StatsTable,
     export,
@@ -103,6 +105,10 @@ def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
                 change = f"{row[f'change_{name}']:+d}"
                 extra = (str(row[f"base_{name}"]), change, _percent_text(row[f"percent_{name}"]))
             vertical.add_row(name, _text(row[name]), *extra)
+        for name in export.CONVERSION_COLUMNS:
+            if name in row:
+                blanks = ("",) * 3 if compared else ()
+                vertical.add_row(name, _cell_text(name, row[name]), *blanks)
         Console().print(vertical)
         return
     # A comparison shows as "value (±percent)" per metric; its columns are in JSON and CSV.
@@ -110,17 +116,24 @@ def _print_table(data: export.Table, caption: str, *, single: bool) -> None:
     keep = [name for name in data.columns if name not in hidden]
     table = RichTable(title=data.title, caption=caption)
     for name in keep:
-        numeric = name in METRIC_NAMES or name in ("channel_id", "channels")
+        numeric = name in (*METRIC_NAMES, *export.CONVERSION_COLUMNS, "channel_id", "channels")
         table.add_column(_SHORT.get(name, name), justify="right" if numeric else "left")
     for row in cells:
         texts = []
         for name in keep:
-            text = _short_text(row[name])
+            text = _cell_text(name, row[name])
             if compared and name in METRIC_NAMES and row.get(f"base_{name}") is not None:
                 text += f" ({_percent_text(row[f'percent_{name}'])})"
             texts.append(escape(text))
         table.add_row(*texts)
     Console().print(table)
+
+
+def _cell_text(name: str, value: object) -> str:
+    """A cell as the terminal shows it: the conversion rate as a percentage."""
+    if name == "conversion_rate":
+        return f"{value:.1%}" if isinstance(value, float) else "—"
+    return _short_text(value)
 
 
 def _short_text(value: object) -> str:
@@ -235,6 +248,14 @@ def stats_command(
             "--split", help="With --series: one series per channel or per group (one chart)."
         ),
     ] = None,
+    attribution: Annotated[
+        Attribution,
+        typer.Option(
+            "--attribution",
+            help="Unfollows count for the channel of the user's first follow before them "
+            "(first_touch) or of the follow they end (last_touch, as WeChat's data cube).",
+        ),
+    ] = Attribution.FIRST_TOUCH,
 ) -> None:
     """Scans, unique scanners, new / returning followers, unfollows, net (docs/metrics.md).
 
@@ -263,6 +284,7 @@ def stats_command(
             compare_from=base_first,
             compare_to=base_last,
             split=split.value if split else None,
+            attribution=attribution.value,
         )
         data = export.build_table(service, query, table)
     except ServiceError as exc:
@@ -277,4 +299,6 @@ def stats_command(
     if query.compare is not None:
         base = query.compare
         caption += f" vs {base.date_from} … {base.date_to} ({base.mode.value})"
+    if query.attribution is not Attribution.FIRST_TOUCH:
+        caption += f" · unfollows by {query.attribution.value}"
     _emit(data, output, caption, single=table is StatsTable.SUMMARY)

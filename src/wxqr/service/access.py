@@ -368,9 +368,9 @@ class ScopedStatsService(StatsService):
         self._check(account_id)
         return super().per_channel(account_id, *args, **kwargs)
 
-    def per_group(self, account_id: int, window: Window) -> list[GroupMetrics]:
+    def per_group(self, account_id: int, *args: Any, **kwargs: Any) -> list[GroupMetrics]:
         self._check(account_id)
-        return super().per_group(account_id, window)
+        return super().per_group(account_id, *args, **kwargs)
 
     def series(self, account_id: int, *args: Any, **kwargs: Any) -> list[SeriesPoint]:
         self._check(account_id)

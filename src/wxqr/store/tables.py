@@ -542,6 +542,11 @@ stats_users = Table(
     Column(
         "first_follow_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True
     ),
+    # The latest follow's channel and the latest follow-or-unfollow folded (0012): an
+    # event older than that is a late push whose unfollow attributions are recomputed.
+    Column("last_follow_channel_id", ForeignKey("channels.id", ondelete="SET NULL"), nullable=True),
+    Column("last_touch_time", BigInt, nullable=True),
+    Column("last_touch_id", BigInt, nullable=True),
 )
 
 # Counted events not yet folded into the rollups (filled by a trigger on ``events``).
@@ -577,7 +582,9 @@ def _day_blocks(name: str, owner: Column[int], *extra: Index) -> Table:
         Column("unique_scanners", Integer, nullable=False),
         Column("new_followers", Integer, nullable=False),
         Column("returning_followers", Integer, nullable=False),
-        Column("unfollows", Integer, nullable=False),
+        Column("unfollows", Integer, nullable=False),  # first touch
+        Column("unfollows_last_touch", Integer, nullable=False),  # 0012
+        Column("follow_scans", Integer, nullable=False),  # 0012: subscribe_scan
         Column("uids", LargeBinary, nullable=False),
         *extra,
     )

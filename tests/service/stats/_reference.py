@@ -20,10 +20,31 @@ FOLLOWS = ("subscribe_scan", "subscribe")
 
 
 def metrics(
-    log: list[Event], account_id: int, start_s: int, end_s: int, scope: set[int] | None
+    log: list[Event],
+    account_id: int,
+    start_s: int,
+    end_s: int,
+    scope: set[int] | None,
+    attribution: str = "first_touch",
 ) -> dict[str, int]:
     """The six metrics of the account (``scope`` None) or of the channels in ``scope``."""
-    return metrics_where(log, account_id, lambda t: start_s <= t < end_s, scope)
+    return metrics_where(log, account_id, lambda t: start_s <= t < end_s, scope, None, attribution)
+
+
+def credited_channel(log: list[Event], unfollow: Event, attribution: str) -> int | None:
+    """The channel an unfollow counts for: that of the first (``first_touch``) or the
+    latest (``last_touch``) follow of its openid before it in the log order."""
+    earlier = sorted(
+        (e.create_time, e.id, e.channel_id)
+        for e in log
+        if e.account_id == unfollow.account_id
+        and e.openid == unfollow.openid
+        and e.kind in FOLLOWS
+        and (e.create_time, e.id) < (unfollow.create_time, unfollow.id)
+    )
+    if not earlier:
+        return None
+    return earlier[0][2] if attribution == "first_touch" else earlier[-1][2]
 
 
 def metrics_where(
@@ -32,13 +53,20 @@ def metrics_where(
     counted: Callable[[int], bool],
     scope: set[int] | None,
     keep: Callable[[Event], bool] | None = None,
+    attribution: str = "first_touch",
 ) -> dict[str, int]:
     """The metrics of the events whose ``create_time`` is ``counted`` (and that ``keep``
     keeps); history is all of log."""
     mine = [e for e in log if e.account_id == account_id]
     window = [e for e in mine if counted(e.create_time)]
     if scope is not None:
-        window = [e for e in window if e.channel_id is not None and e.channel_id in scope]
+
+        def channel(e: Event) -> int | None:
+            if e.kind == "unsubscribe":
+                return credited_channel(mine, e, attribution)
+            return e.channel_id
+
+        window = [e for e in window if channel(e) in scope]
     if keep is not None:
         window = [e for e in window if keep(e)]
 
@@ -125,6 +153,7 @@ def series(
     scope: set[int] | None,
     tz: ZoneInfo,
     granularity: str,
+    attribution: str = "first_touch",
 ) -> list[tuple[int, int, dict[str, int]]]:
     """``[(bucket start, bucket end, metrics)]`` zero-filled over the window."""
     starts = bucket_starts(start_s, end_s, tz, granularity)
@@ -135,7 +164,7 @@ def series(
         def counted(t: int, label: object = label) -> bool:
             return start_s <= t < end_s and bucket_key(t, tz, granularity) == label
 
-        result.append((lo, hi, metrics_where(log, account_id, counted, scope)))
+        result.append((lo, hi, metrics_where(log, account_id, counted, scope, None, attribution)))
     return result
 
 
@@ -161,4 +190,26 @@ def sessions(
             lambda e, p=purpose: is_session_scene(e.scene) and purpose_of_scene(e.scene or "") == p,
         )
         for purpose in purposes
+    }
+
+
+def conversion(
+    log: list[Event], account_id: int, start_s: int, end_s: int, scope: set[int] | None
+) -> dict[str, int | float | None]:
+    """Conversion of docs/metrics.md: follow scans (``subscribe_scan``), follower scans
+    (``scan``) and new followers ÷ unique scanners (None when nobody scanned)."""
+    window = [
+        e
+        for e in log
+        if e.account_id == account_id
+        and start_s <= e.create_time < end_s
+        and e.kind in SCANS
+        and (scope is None or e.channel_id in scope)
+    ]
+    unique = len({e.openid for e in window})
+    new = metrics(log, account_id, start_s, end_s, scope)["new_followers"]
+    return {
+        "follow_scans": sum(1 for e in window if e.kind == "subscribe_scan"),
+        "follower_scans": sum(1 for e in window if e.kind == "scan"),
+        "conversion_rate": new / unique if unique else None,
     }

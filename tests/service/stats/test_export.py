@@ -18,6 +18,7 @@ from wxqr.service.stats import (
     SeriesPoint,
 )
 from wxqr.service.stats.export import (
+    CONVERSION_COLUMNS,
     channel_table,
     group_table,
     series_table,
@@ -27,7 +28,9 @@ from wxqr.service.stats.export import (
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
-M1 = Metrics.of(scans=7, unique_scanners=5, new_followers=3, returning_followers=1, unfollows=6)
+M1 = Metrics.of(
+    scans=7, unique_scanners=5, new_followers=3, returning_followers=1, unfollows=6, follow_scans=2
+)
 M2 = Metrics.of(scans=2, unique_scanners=2, new_followers=1, returning_followers=0, unfollows=0)
 CHANNELS = [
     ChannelMetrics(ChannelRef(1, "海报 A", "门店", "active"), M1),
@@ -43,13 +46,21 @@ def test_csv_of_a_channel_table_round_trips() -> None:
     data = to_csv(channel_table(CHANNELS))
     assert data.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read the Chinese right
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["channel_id", "channel", "group", "status", *METRIC_NAMES]
-    assert rows[1] == ["1", "海报 A", "门店", "active", "7", "5", "3", "1", "6", "-2"]
+    assert rows[0] == [
+        "channel_id",
+        "channel",
+        "group",
+        "status",
+        *METRIC_NAMES,
+        *CONVERSION_COLUMNS,
+    ]
+    row = ["1", "海报 A", "门店", "active", "7", "5", "3", "1", "6", "-2", "2", "5", "0.6"]
+    assert rows[1] == row
     # A name a spreadsheet would run as a formula is neutralised with a leading quote.
     assert rows[2][1] == '\'=HYPERLINK("http://x")'
     assert rows[2][2] == ""
     assert to_csv(summary_table(M1), bom=False).decode() == (
-        ",".join(METRIC_NAMES) + "\r\n7,5,3,1,6,-2\r\n"
+        ",".join((*METRIC_NAMES, *CONVERSION_COLUMNS)) + "\r\n7,5,3,1,6,-2,2,5,0.6\r\n"
     )
 
 
@@ -65,8 +76,15 @@ def test_xlsx_of_a_channel_table_reads_back() -> None:
     assert sheet is not None
     assert sheet.title == "channels"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("channel_id", "channel", "group", "status", *METRIC_NAMES)
-    assert rows[1] == (1, "海报 A", "门店", "active", 7, 5, 3, 1, 6, -2)
+    assert rows[0] == (
+        "channel_id",
+        "channel",
+        "group",
+        "status",
+        *METRIC_NAMES,
+        *CONVERSION_COLUMNS,
+    )
+    assert rows[1] == (1, "海报 A", "门店", "active", 7, 5, 3, 1, 6, -2, 2, 5, 0.6)
     assert rows[2][1] == '=HYPERLINK("http://x")'  # stored as text, not a formula
     assert sheet.cell(row=3, column=2).data_type == "s"
 
@@ -78,13 +96,16 @@ def test_xlsx_of_a_series_and_groups() -> None:
     assert sheet.title == "day series"
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:2] == (datetime(2024, 5, 1), datetime(2024, 5, 2))  # local time
-    assert rows[2][2:] == (2, 2, 1, 0, 0, 1)
+    assert rows[2][2:] == (2, 2, 1, 0, 0, 1, 0, 2, 0.5)
     assert book.properties.description == "times are local to Asia/Shanghai"
     groups = [GroupMetrics("门店", 1, M1), GroupMetrics(None, 1, M2)]
     group_sheet = load_workbook(io.BytesIO(to_xlsx(group_table(groups)))).active
     assert group_sheet is not None
     rows = list(group_sheet.iter_rows(values_only=True))
-    assert rows[1:] == [("门店", 1, 7, 5, 3, 1, 6, -2), (None, 1, 2, 2, 1, 0, 0, 1)]
+    assert rows[1:] == [
+        ("门店", 1, 7, 5, 3, 1, 6, -2, 2, 5, 0.6),
+        (None, 1, 2, 2, 1, 0, 0, 1, 0, 2, 0.5),
+    ]
 
 
 # --- CSV injection (issue 14, item 12) ----------------------------------------------------

@@ -10,7 +10,12 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine
 
 from wxqr.service.stats import METRIC_NAMES, StatsService
-from wxqr.service.stats.export import COMPARE_COLUMNS, build_table, export_file
+from wxqr.service.stats.export import (
+    COMPARE_COLUMNS,
+    CONVERSION_COLUMNS,
+    build_table,
+    export_file,
+)
 
 from ._log import LogWriter
 
@@ -55,7 +60,7 @@ def test_exports_of_a_comparing_query_hold_base_change_and_percent(db: Engine) -
         compare="previous_period",
     )
     summary = build_table(stats, query, "summary")
-    assert summary.columns == (*METRIC_NAMES, *COMPARE_COLUMNS)
+    assert summary.columns == (*METRIC_NAMES, *CONVERSION_COLUMNS, *COMPARE_COLUMNS)
     row = dict(zip(summary.columns, summary.rows[0], strict=True))
     assert (row["scans"], row["base_scans"], row["change_scans"]) == (2, 1, 1)
     assert row["percent_scans"] == 100.0

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select, update
 
-from wxqr.service.stats import StatsService, Window
+from wxqr.service.stats import Attribution, StatsService, Window
 from wxqr.service.stats._rollup_read import day_span
 from wxqr.store.tables import (
     accounts,
@@ -54,17 +54,26 @@ def _check(engine: Engine, service: StatsService, world: World, data: st.DataObj
             log, account.id, lo, hi, None
         )
         assert _served_by_rollups(engine, account.id, window)
-        for row in service.per_channel(account.id, window):
-            expected = ref.metrics(log, account.id, lo, hi, {row.channel.id})
-            assert row.metrics.as_dict() == expected, row.channel
-        for group in service.per_group(account.id, window):
-            members = {c.id for c in world.channels if c.id in mine and c.group == group.group}
-            assert group.metrics.as_dict() == ref.metrics(log, account.id, lo, hi, members)
+        for model in Attribution:
+            for row in service.per_channel(account.id, window, attribution=model):
+                expected = ref.metrics(log, account.id, lo, hi, {row.channel.id}, model)
+                assert row.metrics.as_dict() == expected, (row.channel, model)
+                assert row.metrics.conversion() == ref.conversion(
+                    log, account.id, lo, hi, {row.channel.id}
+                )
+            for group in service.per_group(account.id, window, attribution=model):
+                members = {c.id for c in world.channels if c.id in mine and c.group == group.group}
+                expected = ref.metrics(log, account.id, lo, hi, members, model)
+                assert group.metrics.as_dict() == expected, (group.group, model)
         unit = data.draw(st.sampled_from(["day", "week", "month"]), label="unit")
         scope = data.draw(st.one_of(st.none(), st.sets(st.sampled_from(mine), min_size=1)))
-        points = service.series(account.id, window, unit, channel_ids=scope)
-        expected_series = ref.series(log, account.id, lo, hi, scope, zone, unit)
+        model = data.draw(st.sampled_from(list(Attribution)), label="attribution")
+        points = service.series(account.id, window, unit, channel_ids=scope, attribution=model)
+        expected_series = ref.series(log, account.id, lo, hi, scope, zone, unit, model)
         assert [p.metrics.as_dict() for p in points] == [v for _lo, _hi, v in expected_series]
+        expected_rate = ref.conversion(log, account.id, lo, hi, scope)
+        total = service.summary(account.id, window, channel_ids=scope)
+        assert total.conversion() == expected_rate
 
 
 @SETTINGS

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from wxqr.service.stats import METRIC_NAMES, StatsService, Window
+from wxqr.service.stats import METRIC_NAMES, Attribution, StatsService, Window
 
 from . import _reference as ref
 from ._world import BASE_TIME, ZONES, Account, World, load, worlds
@@ -76,34 +76,39 @@ def _check_account(
     window = _draw_window(data, world, account, max_len=120 * 86_400)
     start_s, end_s = _ceil_seconds(window.start), _ceil_seconds(window.end)
     mine = [c for c in world.channels if c.account_id == account.id]
+    model = data.draw(st.sampled_from(list(Attribution)), label="attribution")
 
-    summary = service.summary(account.id, window)
+    summary = service.summary(account.id, window, attribution=model)
     assert summary.as_dict() == ref.metrics(log, account.id, start_s, end_s, None)
+    assert summary.conversion() == ref.conversion(log, account.id, start_s, end_s, None)
 
-    per_channel = service.per_channel(account.id, window)
+    per_channel = service.per_channel(account.id, window, attribution=model)
     assert [row.channel.id for row in per_channel] == [c.id for c in mine]
     for row in per_channel:
-        expected = ref.metrics(log, account.id, start_s, end_s, {row.channel.id})
+        expected = ref.metrics(log, account.id, start_s, end_s, {row.channel.id}, model)
         assert row.metrics.as_dict() == expected, row.channel
+        assert row.metrics.conversion() == ref.conversion(
+            log, account.id, start_s, end_s, {row.channel.id}
+        )
 
     groups = {c.group for c in mine}
-    per_group = service.per_group(account.id, window)
+    per_group = service.per_group(account.id, window, attribution=model)
     assert {row.group for row in per_group} == groups
     for group_row in per_group:
         members = {c.id for c in mine if c.group == group_row.group}
         assert group_row.channel_count == len(members)
-        expected = ref.metrics(log, account.id, start_s, end_s, members)
+        expected = ref.metrics(log, account.id, start_s, end_s, members, model)
         assert group_row.metrics.as_dict() == expected, group_row.group
         if group_row.group is not None:
-            by_group = service.summary(account.id, window, group=group_row.group)
+            by_group = service.summary(account.id, window, group=group_row.group, attribution=model)
             assert by_group.as_dict() == expected
 
     subset = data.draw(st.sets(st.sampled_from([c.id for c in mine]), min_size=1), label="subset")
-    chosen = service.summary(account.id, window, channel_ids=subset)
-    assert chosen.as_dict() == ref.metrics(log, account.id, start_s, end_s, subset)
+    chosen = service.summary(account.id, window, channel_ids=subset, attribution=model)
+    assert chosen.as_dict() == ref.metrics(log, account.id, start_s, end_s, subset, model)
 
     by = data.draw(st.sampled_from(METRIC_NAMES), label="top by")
-    top = service.top_channels(account.id, window, by=by, limit=2)
+    top = service.top_channels(account.id, window, by=by, limit=2, attribution=model)
     ranked = sorted(
         (row for row in per_channel if row.metrics.value(by)),
         key=lambda row: (-row.metrics.value(by), row.channel.id),
@@ -135,15 +140,16 @@ def _check_series(
     mine = [c.id for c in world.channels if c.account_id == account.id]
     scope = data.draw(st.one_of(st.none(), st.sets(st.sampled_from(mine), min_size=1)))
     zone = ZoneInfo(window.tz or account.timezone)
-    points = service.series(account.id, window, granularity, channel_ids=scope)
+    model = data.draw(st.sampled_from(list(Attribution)), label="attribution")
+    points = service.series(account.id, window, granularity, channel_ids=scope, attribution=model)
     start_s, end_s = _ceil_seconds(window.start), _ceil_seconds(window.end)
-    expected = ref.series(world.events, account.id, start_s, end_s, scope, zone, granularity)
+    expected = ref.series(world.events, account.id, start_s, end_s, scope, zone, granularity, model)
     assert len(points) == len(expected)
     for point, (lo, hi, values) in zip(points, expected, strict=True):
         assert (int(point.start.timestamp()), int(point.end.timestamp())) == (lo, hi)
         assert point.start.utcoffset() == point.start.astimezone(zone).utcoffset()
         assert point.metrics.as_dict() == values, (point.start, point.end)
-    total = service.summary(account.id, window, channel_ids=scope).as_dict()
+    total = service.summary(account.id, window, channel_ids=scope, attribution=model).as_dict()
     for name in ("scans", "new_followers", "returning_followers", "unfollows"):
         assert sum(p.metrics.value(name) for p in points) == total[name]
 

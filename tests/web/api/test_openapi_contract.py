@@ -82,7 +82,9 @@ def test_stats_answers_are_typed(stack: Stack) -> None:
         "channel_ids",
         "group",
         "comparison",
+        "attribution",
         "metrics",
+        "conversion",
         "compare",
     }
     assert summary["comparison"] is None

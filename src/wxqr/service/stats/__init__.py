@@ -21,6 +21,7 @@ Exports (CSV, XLSX) and the tables they hold (``build_table(stats, query, table)
 in ``wxqr.service.stats.export``.
 """
 
+from ._attribution import Attribution
 from ._buckets import MAX_BUCKETS
 from ._compare import Align, Change, CompareMode, Comparison, percent_change
 from ._errors import InvalidWindow, StatsError, UnknownAccount, UnknownChannel
@@ -49,6 +50,7 @@ __all__ = [
     "METRIC_NAMES",
     "AccountRef",
     "Align",
+    "Attribution",
     "Change",
     "ChannelMetrics",
     "ChannelRef",

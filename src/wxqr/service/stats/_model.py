@@ -50,6 +50,9 @@ class Metrics:
     returning_followers: int
     unfollows: int
     net_followers: int
+    # Conversion (docs/metrics.md, "Conversion"): the scans that were a follow
+    # (``subscribe_scan``); the rest are scans by existing followers (``scan``).
+    follow_scans: int = 0
 
     def __post_init__(self) -> None:
         expected = self.new_followers + self.returning_followers - self.unfollows
@@ -58,6 +61,28 @@ class Metrics:
         for name in METRIC_NAMES[:5]:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
+        if not 0 <= self.follow_scans <= self.scans:
+            raise ValueError("follow_scans must be between 0 and scans")
+
+    @property
+    def follower_scans(self) -> int:
+        """Scans by users already following (``scan``): scans − follow scans."""
+        return self.scans - self.follow_scans
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """new_followers ÷ unique_scanners (None when nobody scanned)."""
+        if not self.unique_scanners:
+            return None
+        return self.new_followers / self.unique_scanners
+
+    def conversion(self) -> dict[str, int | float | None]:
+        """``follow_scans``, ``follower_scans`` and ``conversion_rate``."""
+        return {
+            "follow_scans": self.follow_scans,
+            "follower_scans": self.follower_scans,
+            "conversion_rate": self.conversion_rate,
+        }
 
     @classmethod
     def of(
@@ -68,6 +93,7 @@ class Metrics:
         new_followers: int,
         returning_followers: int,
         unfollows: int,
+        follow_scans: int = 0,
     ) -> Metrics:
         """Build a value, computing ``net_followers``."""
         return cls(
@@ -77,6 +103,7 @@ class Metrics:
             returning_followers=returning_followers,
             unfollows=unfollows,
             net_followers=new_followers + returning_followers - unfollows,
+            follow_scans=follow_scans,
         )
 
     @classmethod

@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ._attribution import Attribution
 from ._compare import Comparison
 from ._model import AccountRef, Granularity
 from ._window import Window
@@ -53,7 +54,8 @@ class StatsQuery:
     group (a query has channels or a group, never both). ``timezone`` is the zone the
     dates (and series buckets) are read in: the account's unless the caller chose
     another. ``compare``: the second window the answers are compared with (None: no
-    comparison); ``split``: a series is also answered per channel or per group.
+    comparison); ``split``: a series is also answered per channel or per group;
+    ``attribution``: the unfollow attribution model (docs/metrics.md).
     """
 
     account: AccountRef
@@ -66,6 +68,7 @@ class StatsQuery:
     timezone: str = ""
     compare: Comparison | None = None
     split: Split | None = None
+    attribution: Attribution = Attribution.FIRST_TOUCH
 
     def head(self) -> dict[str, Any]:
         """What the query was, as JSON the API puts before every answer."""
@@ -77,4 +80,5 @@ class StatsQuery:
             "channel_ids": list(self.channel_ids) if self.channel_ids is not None else None,
             "group": self.group,
             "comparison": self.compare.head() if self.compare is not None else None,
+            "attribution": self.attribution.value,
         }

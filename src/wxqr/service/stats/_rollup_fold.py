@@ -7,6 +7,10 @@ event of the account that is not in ``stats_pending``. Scans, unfollows and uniq
 sets do not depend on arrival order (counts and set unions); new/returning depends only on
 which follow is the openid's first, so a follow older than the stored first one moves one
 count of the old first follow's day from *new* to *returning* — exact whatever the order.
+Unfollows are credited by both models (``unfollows``: first touch, ``unfollows_last_touch``:
+last touch, see ``_attribution``); a follow or unfollow older than the user's latest folded
+one (a late push) may move them, so that user's unfollow credits are recomputed from the
+log: the old ones (events folded before) subtracted, the new ones (with the batch) added.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from wxqr.store.tables import (
     stats_users,
 )
 
+from ._attribution import Touch, unfollow_touches
 from ._rollup_days import LEVELS, DayMapper
 from ._sql import COUNTED_KINDS, FOLLOW_KINDS, SCAN_KINDS
 from ._window import DEFAULT_TIMEZONE
@@ -53,7 +58,14 @@ _CHUNK = 500  # bound parameters per IN list
 _SCAN = frozenset(SCAN_KINDS)
 _FOLLOW = frozenset(FOLLOW_KINDS)
 # Day-count columns, in the order of an Accumulator cell.
-_COUNTS = ("scans", "new_followers", "returning_followers", "unfollows")
+_COUNTS = (
+    "scans",
+    "new_followers",
+    "returning_followers",
+    "unfollows",
+    "unfollows_last_touch",
+    "follow_scans",
+)
 
 Owner = tuple[bool, int]  # (is_channel, account or channel id)
 
@@ -66,6 +78,9 @@ class _User:
     first_channel: int | None
     stored: bool  # a stats_users row exists
     changed: bool = False
+    last_channel: int | None = None  # the channel of the latest follow folded
+    touch: tuple[int, int] | None = None  # the latest follow or unfollow folded
+    late: bool = False  # this batch has a follow/unfollow older than ``touch``
 
 
 class _Accumulator:
@@ -80,7 +95,7 @@ class _Accumulator:
     def _cell(self, owner: Owner, day: int) -> list[int]:
         cell = self.counts.get((owner, day))
         if cell is None:
-            cell = self.counts[(owner, day)] = [0, 0, 0, 0]
+            cell = self.counts[(owner, day)] = [0] * len(_COUNTS)
         return cell
 
     def _owners(self, channel_id: int | None) -> list[Owner]:
@@ -92,12 +107,16 @@ class _Accumulator:
     ) -> None:
         day = self.days.day(create_time)
         owners = self._owners(channel)
+        key = (create_time, event_id)
         if kind in _SCAN:
             for owner in owners:
-                self._cell(owner, day)[0] += 1
+                cell = self._cell(owner, day)
+                cell[0] += 1
+                cell[5] += kind == "subscribe_scan"
                 self.scanners.setdefault((owner, day), []).append(user.uid)
+        if kind in _FOLLOW and not user.late:
+            user.last_channel, user.touch, user.changed = channel, key, True
         if kind in _FOLLOW:
-            key = (create_time, event_id)
             if user.first is not None and key > user.first:
                 for owner in owners:
                     self._cell(owner, day)[2] += 1
@@ -111,9 +130,32 @@ class _Accumulator:
                 self._cell(owner, day)[1] += 1
             user.first, user.first_day, user.first_channel = key, day, channel
             user.changed = True
-        elif kind == "unsubscribe":
-            for owner in owners:
-                self._cell(owner, day)[3] += 1
+        elif kind == "unsubscribe" and not user.late:
+            # every folded follow of the user is before this one: first/last are known
+            first = user.first_channel if user.first is not None else None
+            last = user.last_channel if user.first is not None else None
+            self.unfollow(create_time, first, last, 1)
+            user.touch, user.changed = key, True
+
+    def unfollow(self, create_time: int, first: int | None, last: int | None, sign: int) -> None:
+        """Credit (``sign`` 1) or withdraw (-1) one unfollow under both models."""
+        day = self.days.day(create_time)
+        for owner in self._owners(first):
+            self._cell(owner, day)[3] += sign
+        for owner in self._owners(last):
+            self._cell(owner, day)[4] += sign
+
+    def recredit(self, user: _User, before: list[Touch], after: list[Touch]) -> None:
+        """A late push: withdraw the user's unfollow credits of ``before`` (its events
+        folded so far), credit those of ``after`` (with the batch's)."""
+        for create_time, first, last in unfollow_touches(before):
+            self.unfollow(create_time, first, last, -1)
+        for create_time, first, last in unfollow_touches(after):
+            self.unfollow(create_time, first, last, 1)
+        follows = [t for t in sorted(after) if t[2] != "unsubscribe"]
+        user.last_channel = follows[-1][3] if follows else None
+        latest = max(after)
+        user.touch, user.changed = (latest[0], latest[1]), True
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -204,6 +246,7 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
         mine.sort(key=lambda r: (r[4], r[0]))
         users = _load_users(conn, account_id, sorted({str(r[3]) for r in mine}))
         acc = _Accumulator(account_id, ZoneInfo(zone_name))
+        late = _late_touches(conn, account_id, users, mine)
         for row in mine:
             openid = str(row[3])
             user = users.get(openid)
@@ -211,6 +254,8 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
                 user = users[openid] = _User(next_uid, None, None, None, stored=False)
                 next_uid += 1
             acc.add(user, str(row[2]), int(row[4]), int(row[0]), row[5])
+        for openid, (before, after) in late.items():
+            acc.recredit(users[openid], before, after)
         _write_users(conn, account_id, users)
         _write_blocks(conn, acc)
         conn.execute(
@@ -222,6 +267,38 @@ def fold_pending(conn: Connection, limit: int = FOLD_BATCH) -> int:
     for chunk in _chunks(ids):
         conn.execute(delete(stats_pending).where(stats_pending.c.event_id.in_(chunk)))
     return len(ids)
+
+
+def _late_touches(
+    conn: Connection, account_id: int, users: dict[str, _User], batch: Sequence[Any]
+) -> dict[str, tuple[list[Touch], list[Touch]]]:
+    """The users with a follow or unfollow in ``batch`` older than their latest folded one
+    (marked ``late``): ``{openid: (their folded touches, the same with the batch's)}``."""
+    mine: dict[str, list[Touch]] = {}
+    for row in batch:
+        if row[2] != "scan":
+            mine.setdefault(str(row[3]), []).append((int(row[4]), int(row[0]), str(row[2]), row[5]))
+    late = [
+        openid
+        for openid, touches in mine.items()
+        if (user := users.get(openid)) is not None
+        and user.touch is not None
+        and min(t[:2] for t in touches) < user.touch
+    ]
+    folded: dict[str, list[Touch]] = {openid: [] for openid in late}
+    e = events
+    for chunk in _chunks(late):
+        query = select(e.c.openid, e.c.create_time, e.c.id, e.c.kind, e.c.channel_id).where(
+            e.c.account_id == account_id,
+            e.c.openid.in_(chunk),
+            e.c.kind.in_((*FOLLOW_KINDS, "unsubscribe")),
+            ~exists().where(stats_pending.c.event_id == e.c.id),
+        )
+        for openid, create_time, event_id, kind, channel in conn.execute(query):
+            folded[str(openid)].append((int(create_time), int(event_id), str(kind), channel))
+    for openid in late:
+        users[openid].late = True
+    return {openid: (folded[openid], folded[openid] + mine[openid]) for openid in late}
 
 
 def needs_fold(conn: Connection) -> bool:
@@ -251,15 +328,22 @@ def _load_users(conn: Connection, account_id: int, openids: Sequence[str]) -> di
             u.c.first_follow_id,
             u.c.first_follow_day,
             u.c.first_follow_channel_id,
+            u.c.last_follow_channel_id,
+            u.c.last_touch_time,
+            u.c.last_touch_id,
         ).where(u.c.account_id == account_id, u.c.openid.in_(chunk))
         for row in conn.execute(query):
             first = None if row[2] is None else (int(row[2]), int(row[3]))
-            found[str(row[0])] = _User(int(row[1]), first, row[4], row[5], stored=True)
+            touch = None if row[7] is None else (int(row[7]), int(row[8]))
+            found[str(row[0])] = _User(
+                int(row[1]), first, row[4], row[5], stored=True, last_channel=row[6], touch=touch
+            )
     return found
 
 
 def _user_values(account_id: int, openid: str, user: _User) -> dict[str, Any]:
     first = user.first or (None, None)
+    touch = user.touch or (None, None)
     return {
         "account_id": account_id,
         "openid": openid,
@@ -268,6 +352,9 @@ def _user_values(account_id: int, openid: str, user: _User) -> dict[str, Any]:
         "first_follow_id": first[1],
         "first_follow_day": user.first_day,
         "first_follow_channel_id": user.first_channel,
+        "last_follow_channel_id": user.last_channel,
+        "last_touch_time": touch[0],
+        "last_touch_id": touch[1],
     }
 
 
@@ -306,7 +393,7 @@ def _write_blocks(conn: Connection, acc: _Accumulator, *, fresh: bool = False) -
             if total is None:
                 counts[key] = list(cell)
             else:
-                for i in range(4):
+                for i in range(len(_COUNTS)):
                     total[i] += cell[i]
     for (owner, day), uids in acc.scanners.items():
         for level in LEVELS:

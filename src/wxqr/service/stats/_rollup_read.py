@@ -23,13 +23,18 @@ from wxqr.store.tables import (
     stats_rollup_state,
 )
 
+from ._attribution import Attribution
 from ._model import Metrics
 from ._rollup_days import DayMapper, blocks_covering
 from ._window import DEFAULT_TIMEZONE, Window, zone
 
 __all__ = ["DaySpan", "RollupReader", "day_span"]
 
-_COUNTS = ("scans", "new_followers", "returning_followers", "unfollows")
+_COUNTS = ("scans", "new_followers", "returning_followers", "follow_scans")
+_UNFOLLOWS = {
+    Attribution.FIRST_TOUCH: "unfollows",
+    Attribution.LAST_TOUCH: "unfollows_last_touch",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +66,14 @@ def day_span(conn: Connection, account_id: int, window: Window) -> DaySpan | Non
 
 
 def _metrics(counts: Sequence[int], unique: int) -> Metrics:
-    scans, new, returning, unfollows = (int(v or 0) for v in counts)
+    scans, new, returning, follow_scans, unfollows = (int(v or 0) for v in counts)
     return Metrics.of(
         scans=scans,
         unique_scanners=unique,
         new_followers=new,
         returning_followers=returning,
         unfollows=unfollows,
+        follow_scans=follow_scans,
     )
 
 
@@ -81,9 +87,15 @@ class _Block:
 class RollupReader:
     """Reads of one account's rollup blocks on one connection."""
 
-    def __init__(self, conn: Connection, account_id: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        account_id: int,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
+    ) -> None:
         self._conn = conn
         self._account_id = account_id
+        self._counts = ", ".join((*_COUNTS, _UNFOLLOWS[attribution]))
 
     def blocks(
         self,
@@ -114,7 +126,7 @@ class RollupReader:
             for level, blocks in sorted(by_level.items()):
                 numbers = ", ".join(str(int(b)) for b in sorted(blocks))
                 cursor.execute(
-                    f"SELECT {owner_col}, block, unique_scanners, uids, {', '.join(_COUNTS)} "  # noqa: S608 - integers only
+                    f"SELECT {owner_col}, block, unique_scanners, uids, {self._counts} "  # noqa: S608 - integers only
                     f"FROM {table} WHERE level = {int(level)} AND block IN ({numbers}) "
                     f"AND {owner_col} {owner}"
                 )
@@ -136,7 +148,7 @@ def union_size(parts: Sequence[_Block]) -> int:
 
 
 def _combine(parts: Sequence[_Block]) -> Metrics:
-    totals = [sum(p.counts[i] for p in parts) for i in range(4)]
+    totals = [sum(p.counts[i] for p in parts) for i in range(5)]
     return _metrics(totals, union_size(parts))
 
 

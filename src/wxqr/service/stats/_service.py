@@ -17,6 +17,7 @@ from wxqr.store.tables import channels
 
 from . import _lookup
 from . import _rollup_read as rollup
+from ._attribution import Attribution
 from ._buckets import plan_buckets
 from ._compare import Align, Change, CompareMode, Comparison, base_dates
 from ._errors import InvalidWindow, StatsError
@@ -65,7 +66,7 @@ def _account_ref(account: Account) -> AccountRef:
     return AccountRef(account.id, account.appid, account.name, account.timezone)
 
 
-_Choice = TypeVar("_Choice", CompareMode, Align, Split)
+_Choice = TypeVar("_Choice", CompareMode, Align, Split, Attribution)
 
 
 def _choice(kind: type[_Choice], value: str, field: str) -> _Choice:
@@ -208,6 +209,7 @@ class StatsService:
         compare_from: date | None = None,
         compare_to: date | None = None,
         split: str | None = None,
+        attribution: str | None = None,
     ) -> StatsQuery:
         """The one way an adapter's raw stats inputs become a checked :class:`StatsQuery`.
 
@@ -219,7 +221,8 @@ class StatsService:
         another), each one of the account's; a blank ``group`` is no group; channels and a
         group together are refused (422). ``compare`` (``previous_period``,
         ``previous_year``; ``align=weekday``) or ``compare_from``/``compare_to`` choose the
-        base window; ``split`` (``channel``, ``group``) splits a series.
+        base window; ``split`` (``channel``, ``group``) splits a series; ``attribution``
+        (``first_touch``, the default, or ``last_touch``) credits unfollows to channels.
         """
         acct = _account_ref(resolve_account(self._engine, account))
         tz = (timezone or "").strip() or acct.timezone
@@ -242,6 +245,7 @@ class StatsService:
             )
         comparison = _comparison(tz, start, end, compare, align, compare_from, compare_to)
         chosen_split = _choice(Split, split, "split") if split else None
+        model = _choice(Attribution, attribution, "attribution") if attribution else None
         ids: tuple[int, ...] | None = None
         if channels:
             with self._connect() as conn:
@@ -263,16 +267,23 @@ class StatsService:
             timezone=tz,
             compare=comparison,
             split=chosen_split,
+            attribution=model or Attribution.FIRST_TOUCH,
         )
 
     def summary_of(self, query: StatsQuery) -> Metrics:
         return self.summary(
-            query.account.id, query.window, channel_ids=query.channel_ids, group=query.group
+            query.account.id,
+            query.window,
+            channel_ids=query.channel_ids,
+            group=query.group,
+            attribution=query.attribution,
         )
 
     def channels_of(self, query: StatsQuery) -> list[ChannelMetrics]:
         """Every channel in the query's scope (its group, then its channels)."""
-        rows = self.per_channel(query.account.id, query.window, group=query.group)
+        rows = self.per_channel(
+            query.account.id, query.window, group=query.group, attribution=query.attribution
+        )
         if query.channel_ids is None:
             return rows
         wanted = set(query.channel_ids)
@@ -287,7 +298,7 @@ class StatsService:
                 "or the per-channel table",
                 field="channel",
             )
-        rows = self.per_group(query.account.id, query.window)
+        rows = self.per_group(query.account.id, query.window, attribution=query.attribution)
         if query.group is None:
             return rows
         with self._connect() as conn:  # an unknown group is not found, as everywhere
@@ -301,6 +312,7 @@ class StatsService:
             query.granularity,
             channel_ids=query.channel_ids,
             group=query.group,
+            attribution=query.attribution,
         )
 
     def top_of(self, query: StatsQuery, by: str = "scans", limit: int = 10) -> list[ChannelMetrics]:
@@ -449,33 +461,39 @@ class StatsService:
         *,
         channel_ids: Iterable[int] | None = None,
         group: str | None = None,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
     ) -> Metrics:
         """The account's metrics, or those of the given channels / group (their union)."""
         caught_up = self._catch_up()
         with self._connect() as conn:
-            scope = self._scope(conn, account_id, channel_ids, group)
+            scope = self._scope(conn, account_id, channel_ids, group, attribution)
             if scope.channel_ids == ():
                 return Metrics.zero()
             span = self._span(conn, account_id, window, caught_up)
             if span is not None:
-                reader = rollup.RollupReader(conn, account_id)
+                reader = rollup.RollupReader(conn, account_id, attribution)
                 return rollup.summary(reader, span, scope.channel_ids)
             query = metric_query(scope, window.start_s, window.end_s)
             return metrics_of(conn.execute(query).first())
 
     def per_channel(
-        self, account_id: int, window: Window, *, group: str | None = None
+        self,
+        account_id: int,
+        window: Window,
+        *,
+        group: str | None = None,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
     ) -> list[ChannelMetrics]:
         """Every channel of the account (or of ``group``), zero-filled, by channel id."""
         caught_up = self._catch_up()
         with self._connect() as conn:
             refs = _lookup.channel_refs(conn, account_id, group=group)
             ids = tuple(ref.id for ref in refs)
-            scope = Scope(account_id, ids if group is not None else None)
+            scope = Scope(account_id, ids if group is not None else None, attribution)
             values: dict[Any, Metrics] = {}
             span = self._span(conn, account_id, window, caught_up) if ids else None
             if span is not None:
-                reader = rollup.RollupReader(conn, account_id)
+                reader = rollup.RollupReader(conn, account_id, attribution)
                 values = dict(rollup.per_owner(reader, span, ids, every_channel=group is None))
             elif ids:
                 query = metric_query(
@@ -488,7 +506,13 @@ class StatsService:
                 values = key_values(conn.execute(query).all())
         return [ChannelMetrics(ref, values.get(ref.id, Metrics.zero())) for ref in refs]
 
-    def per_group(self, account_id: int, window: Window) -> list[GroupMetrics]:
+    def per_group(
+        self,
+        account_id: int,
+        window: Window,
+        *,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
+    ) -> list[GroupMetrics]:
         """Every group of the account's channels (None: no group), by name, None last."""
         caught_up = self._catch_up()
         with self._connect() as conn:
@@ -501,11 +525,11 @@ class StatsService:
             values: dict[Any, Metrics] = {}
             span = self._span(conn, account_id, window, caught_up) if refs else None
             if span is not None:
-                reader = rollup.RollupReader(conn, account_id)
+                reader = rollup.RollupReader(conn, account_id, attribution)
                 values = rollup.per_group(reader, span, members)
             elif refs:
                 query = metric_query(
-                    Scope(account_id),
+                    Scope(account_id, attribution=attribution),
                     window.start_s,
                     window.end_s,
                     key=lambda _e: channels.c.group_name,
@@ -523,6 +547,7 @@ class StatsService:
         *,
         channel_ids: Iterable[int] | None = None,
         group: str | None = None,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
     ) -> list[SeriesPoint]:
         """The window in buckets of the window's zone (else the account's), zero-filled."""
         unit = _granularity(granularity)
@@ -531,7 +556,7 @@ class StatsService:
             account = _lookup.account_by_id(conn, account_id)
             tz = zone(window.tz or account.timezone)
             plan = plan_buckets(window.start_s, window.end_s, tz, unit)
-            scope = self._scope(conn, account_id, channel_ids, group)
+            scope = self._scope(conn, account_id, channel_ids, group, attribution)
             values: dict[Any, Metrics] = {}
             span = self._span(conn, account_id, window, caught_up)
             if scope.channel_ids != () and span is not None:
@@ -543,7 +568,7 @@ class StatsService:
                     )
                     for i in range(plan.count)
                 ]
-                reader = rollup.RollupReader(conn, account_id)
+                reader = rollup.RollupReader(conn, account_id, attribution)
                 found = rollup.series(reader, span, buckets, scope.channel_ids)
                 values = dict(enumerate(found))
             elif scope.channel_ids != () and plan.count == 1:
@@ -564,14 +589,21 @@ class StatsService:
         return points
 
     def top_channels(
-        self, account_id: int, window: Window, by: str = "scans", limit: int = 10
+        self,
+        account_id: int,
+        window: Window,
+        by: str = "scans",
+        limit: int = 10,
+        *,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
     ) -> list[ChannelMetrics]:
         """The channels with the highest ``by`` (non-zero), ties by channel id."""
         if by not in METRIC_NAMES:
             raise InvalidWindow(f"unknown metric {by!r} (choose from {', '.join(METRIC_NAMES)})")
         if limit < 1:
             raise StatsError("limit must be at least 1")
-        rows = [row for row in self.per_channel(account_id, window) if row.metrics.value(by)]
+        rows = self.per_channel(account_id, window, attribution=attribution)
+        rows = [row for row in rows if row.metrics.value(by)]
         rows.sort(key=lambda row: (-row.metrics.value(by), row.channel.id))
         return rows[:limit]
 
@@ -625,7 +657,12 @@ class StatsService:
 
     @staticmethod
     def _scope(
-        conn: Connection, account_id: int, channel_ids: Iterable[int] | None, group: str | None
+        conn: Connection,
+        account_id: int,
+        channel_ids: Iterable[int] | None,
+        group: str | None,
+        attribution: Attribution = Attribution.FIRST_TOUCH,
     ) -> Scope:
         _lookup.account_by_id(conn, account_id)
-        return Scope(account_id, _lookup.scope_channel_ids(conn, account_id, channel_ids, group))
+        ids = _lookup.scope_channel_ids(conn, account_id, channel_ids, group)
+        return Scope(account_id, ids, attribution)

@@ -4,7 +4,9 @@ One pass over the window's events of the scope computes all six metrics with con
 aggregates; the database does the counting, including the exact ``COUNT(DISTINCT openid)``.
 Whether a follow is *returning* is a correlated ``EXISTS`` probe for an earlier follow of the
 same openid — ordered by ``(create_time, id)`` over the account's whole log — served by the
-``(account_id, openid, create_time)`` index and evaluated for follow rows only.
+``(account_id, openid, create_time)`` index and evaluated for follow rows only. An
+unfollow's channel, when the query needs one, is its attribution model's follow (the first
+or the latest follow of the openid before it), found the same way at query time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy.sql.expression import Label
 
 from wxqr.store.tables import events
 
+from ._attribution import Attribution
 from ._model import Metrics
 
 __all__ = [
@@ -62,22 +65,72 @@ class Scope:
 
     account_id: int
     channel_ids: tuple[int, ...] | None = None  # already checked to be the account's
+    attribution: Attribution = Attribution.FIRST_TOUCH
 
 
-def scoped_events(scope: Scope, start_s: int, end_s: int) -> tuple[FromClause, ColumnElement[bool]]:
-    """The aliased events table and the WHERE clause of the scope's events in the window.
+def _touch_channel(e: FromClause, attribution: Attribution) -> ColumnElement[Any]:
+    """The channel of the unfollow row's first (or latest) earlier follow of its openid."""
+    prior = events.alias("touch")
+    order = (
+        (prior.c.create_time, prior.c.id)
+        if attribution is Attribution.FIRST_TOUCH
+        else (prior.c.create_time.desc(), prior.c.id.desc())
+    )
+    return (
+        select(prior.c.channel_id)
+        .where(
+            prior.c.account_id == e.c.account_id,
+            prior.c.openid == e.c.openid,
+            prior.c.create_time <= e.c.create_time,
+            prior.c.kind.in_(FOLLOW_KINDS),
+            or_(prior.c.create_time < e.c.create_time, prior.c.id < e.c.id),
+        )
+        .order_by(*order)
+        .limit(1)
+        .scalar_subquery()
+    )
 
-    A channel scope filters on ``channel_id`` only (the ids are the account's channels), so
-    both databases use the ``(channel_id, create_time)`` index.
-    """
-    e = events.alias("e")
-    owner = (
-        e.c.account_id == scope.account_id
-        if scope.channel_ids is None
-        else e.c.channel_id.in_(scope.channel_ids)
+
+def attributed_events(scope: Scope, start_s: int, end_s: int) -> FromClause:
+    """The account's counted events in the window, with an unfollow's ``channel_id`` that
+    of the follow its attribution model credits (other rows keep theirs). A channel scope
+    keeps only its channels' rows and the unfollows (narrowed by the caller)."""
+    e = events.alias("raw")
+    channel = case(
+        (e.c.kind == UNFOLLOW_KIND, _touch_channel(e, scope.attribution)),
+        else_=e.c.channel_id,
     )
     where = and_(
-        owner,
+        e.c.account_id == scope.account_id,
+        e.c.create_time >= start_s,
+        e.c.create_time < end_s,
+        e.c.kind.in_(COUNTED_KINDS),
+    )
+    if scope.channel_ids is not None:
+        where = and_(where, or_(e.c.channel_id.in_(scope.channel_ids), e.c.kind == UNFOLLOW_KIND))
+    columns = [c for c in e.c if c.name != "channel_id"]
+    return select(*columns, channel.label("channel_id")).where(where).subquery("e")
+
+
+def scoped_events(
+    scope: Scope, start_s: int, end_s: int, *, by_channel: bool = False
+) -> tuple[FromClause, ColumnElement[bool]]:
+    """The events (an alias or a subquery) and the WHERE clause of the scope's events in
+    the window.
+
+    A channel scope, or ``by_channel`` (the caller groups by channel), needs each
+    unfollow's attributed channel: the rows come from :func:`attributed_events`. The
+    account's totals do not, and read the table through its ``(account_id, create_time)``
+    index.
+    """
+    if scope.channel_ids is not None or by_channel:
+        a = attributed_events(scope, start_s, end_s)
+        if scope.channel_ids is None:
+            return a, true()
+        return a, a.c.channel_id.in_(scope.channel_ids)
+    e = events.alias("e")
+    where = and_(
+        e.c.account_id == scope.account_id,
         e.c.create_time >= start_s,
         e.c.create_time < end_s,
         e.c.kind.in_(COUNTED_KINDS),
@@ -104,6 +157,7 @@ def metric_columns(e: FromClause) -> list[Label[Any]]:
     returning = case((_earlier_follow(e), _ONE), else_=_ZERO)
     return [
         func.sum(case((is_scan, _ONE), else_=_ZERO)).label("scans"),
+        func.sum(case((e.c.kind == "subscribe_scan", _ONE), else_=_ZERO)).label("follow_scans"),
         func.count(distinct(case((is_scan, e.c.openid)))).label("unique_scanners"),
         func.sum(case((is_follow, _ONE), else_=_ZERO)).label("follows"),
         func.sum(case((is_follow, returning), else_=_ZERO)).label("refollows"),
@@ -120,15 +174,18 @@ def metric_query(
     join_channels: FromClause | None = None,
     channel_rows_only: bool = False,
     only: Callable[[FromClause], ColumnElement[bool]] | None = None,
+    by_channel: bool = False,
 ) -> Select[Any]:
     """The metrics of the scope in the window, grouped by ``key(events_alias)`` when given.
 
     The key is selected first, labelled ``key``. ``join_channels`` (the channels table) is
     inner-joined on ``channel_id`` so that the key may be one of its columns.
     ``channel_rows_only`` skips events of no channel; ``only(events_alias)`` narrows the
-    events further (the ``sessions`` pseudo-scope: session scenes).
+    events further (the ``sessions`` pseudo-scope: session scenes). ``by_channel``: the
+    key or the join reads ``channel_id`` (so unfollows need their attributed channel).
     """
-    e, where = scoped_events(scope, start_s, end_s)
+    by_channel = by_channel or channel_rows_only or join_channels is not None
+    e, where = scoped_events(scope, start_s, end_s, by_channel=by_channel)
     if channel_rows_only:
         where = and_(where, e.c.channel_id.is_not(None))
     if only is not None:
@@ -160,6 +217,7 @@ def metrics_of(row: Row[Any] | None) -> Metrics:
         new_followers=follows - returning,
         returning_followers=returning,
         unfollows=int(mapping["unfollows"] or 0),
+        follow_scans=int(mapping["follow_scans"] or 0),
     )
 
 

@@ -52,6 +52,7 @@ from ._service import StatsService
 
 __all__ = [
     "COMPARE_COLUMNS",
+    "CONVERSION_COLUMNS",
     "FORMATS",
     "XLSX",
     "Cell",
@@ -72,6 +73,10 @@ __all__ = [
 ]
 
 Cell = str | int | float | datetime | None
+
+#: The conversion columns after the six metrics (docs/metrics.md, "Conversion").
+CONVERSION_COLUMNS: tuple[str, ...] = ("follow_scans", "follower_scans", "conversion_rate")
+_MEASURES = (*METRIC_NAMES, *CONVERSION_COLUMNS)
 
 #: The columns a comparison adds after the metrics, in this order.
 COMPARE_COLUMNS: tuple[str, ...] = (
@@ -109,19 +114,24 @@ def _metric_cells(metrics: Metrics) -> tuple[int, ...]:
     return tuple(metrics.value(name) for name in METRIC_NAMES)
 
 
+def _measure_cells(metrics: Metrics) -> tuple[Cell, ...]:
+    """The six metrics, then the conversion."""
+    return (*_metric_cells(metrics), *metrics.conversion().values())
+
+
 def summary_table(metrics: Metrics, title: str = "summary") -> Table:
-    return Table(title, METRIC_NAMES, (_metric_cells(metrics),))
+    return Table(title, _MEASURES, (_measure_cells(metrics),))
 
 
 def channel_table(rows: Sequence[ChannelMetrics], title: str = "channels") -> Table:
-    columns = ("channel_id", "channel", "group", "status", *METRIC_NAMES)
+    columns = ("channel_id", "channel", "group", "status", *_MEASURES)
     cells = tuple(
         (
             row.channel.id,
             row.channel.name,
             row.channel.group,
             row.channel.status,
-            *_metric_cells(row.metrics),
+            *_measure_cells(row.metrics),
         )
         for row in rows
     )
@@ -129,17 +139,17 @@ def channel_table(rows: Sequence[ChannelMetrics], title: str = "channels") -> Ta
 
 
 def group_table(rows: Sequence[GroupMetrics], title: str = "groups") -> Table:
-    columns = ("group", "channels", *METRIC_NAMES)
+    columns = ("group", "channels", *_MEASURES)
     cells: tuple[tuple[Cell, ...], ...] = tuple(
-        (row.group, row.channel_count, *_metric_cells(row.metrics)) for row in rows
+        (row.group, row.channel_count, *_measure_cells(row.metrics)) for row in rows
     )
     return Table(title, columns, cells)
 
 
 def series_table(points: Sequence[SeriesPoint], title: str = "series") -> Table:
-    columns = ("start", "end", *METRIC_NAMES)
+    columns = ("start", "end", *_MEASURES)
     cells: tuple[tuple[Cell, ...], ...] = tuple(
-        (point.start, point.end, *_metric_cells(point.metrics)) for point in points
+        (point.start, point.end, *_measure_cells(point.metrics)) for point in points
     )
     return Table(title, columns, cells)
 

@@ -4,7 +4,8 @@ Windows are inclusive local dates ``from``/``to`` in the account's time zone (de
 the last 30 days up to today). ``channel`` (``id:N``, ``name:X``, or a plain name or id;
 repeatable) or ``group`` narrow the scope to those channels. ``compare`` (or
 ``compare_from``/``compare_to``) sets each answer beside a base window; ``split`` answers
-a series per channel or group. The query parameters become one
+a series per channel or group; ``attribution`` (``first_touch``, ``last_touch``) says which
+follow an unfollow is credited to. The query parameters become one
 :class:`~wxqr.service.stats.StatsQuery` (checked by the service); the export's tables
 and files are built by :mod:`wxqr.service.stats.export`.
 """
@@ -30,6 +31,7 @@ GranularityName = Literal["hour", "day", "week", "month", "quarter", "year"]
 CompareName = Literal["previous_period", "previous_year"]
 AlignName = Literal["date", "weekday"]
 SplitName = Literal["channel", "group"]
+AttributionName = Literal["first_touch", "last_touch"]
 MetricName = Literal[
     "scans", "unique_scanners", "new_followers", "returning_followers", "unfollows", "net_followers"
 ]
@@ -72,6 +74,13 @@ def stats_query(
     split: Annotated[
         SplitName | None, Query(description="Series: one series per channel or group too.")
     ] = None,
+    attribution: Annotated[
+        AttributionName,
+        Query(
+            description="Unfollows count for the channel of the user's first follow before "
+            "them (first_touch) or of the follow they end (last_touch)."
+        ),
+    ] = "first_touch",
 ) -> StatsQuery:
     return ws.stats.query(
         account,
@@ -85,6 +94,7 @@ def stats_query(
         compare_from=compare_from,
         compare_to=compare_to,
         split=split,
+        attribution=attribution,
     )
 
 
@@ -100,6 +110,15 @@ class Metrics(BaseModel):
     returning_followers: int
     unfollows: int
     net_followers: int
+
+
+class ConversionOut(BaseModel):
+    """Conversion (docs/metrics.md, "Conversion"): scans that brought a follow, scans by
+    existing followers, and new followers ÷ unique scanners (null when nobody scanned)."""
+
+    follow_scans: int
+    follower_scans: int
+    conversion_rate: float | None
 
 
 class MetricPercents(BaseModel):
@@ -151,6 +170,9 @@ class _Head(BaseModel):
     channel_ids: list[int] | None
     group: str | None
     comparison: ComparisonOut | None = None
+    attribution: AttributionName = Field(
+        "first_touch", description="The unfollow attribution model (docs/metrics.md)."
+    )
 
 
 def _compare(change: Change | None) -> dict[str, Any] | None:
@@ -165,6 +187,7 @@ def _compare(change: Change | None) -> dict[str, Any] | None:
 
 class SummaryOut(_Head):
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -174,6 +197,7 @@ class ChannelMetricsOut(BaseModel):
     group: str | None
     status: str
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -185,6 +209,7 @@ class GroupMetricsOut(BaseModel):
     group: str | None
     channels: int
     metrics: Metrics
+    conversion: ConversionOut
     compare: CompareOut | None = None
 
 
@@ -204,6 +229,7 @@ class SessionsOut(_Head):
 class SeriesPointOut(Metrics):
     start: str
     end: str
+    conversion: ConversionOut
     compare: PointCompareOut | None = None
 
 
@@ -227,6 +253,7 @@ class TopChannelOut(BaseModel):
     channel_id: int
     name: str
     metrics: Metrics
+    conversion: ConversionOut
 
 
 class TopOut(_Head):
@@ -266,6 +293,7 @@ def stats_summary(query: Scope, ws: WS) -> SummaryOut:
         {
             **_head(query),
             "metrics": answer.value.as_dict(),
+            "conversion": answer.value.conversion(),
             "compare": _compare(answer.change),
         }
     )
@@ -286,6 +314,7 @@ def stats_per_channel(query: Scope, ws: WS) -> ChannelsOut:
                 "group": row.value.channel.group,
                 "status": str(row.value.channel.status),
                 "metrics": row.value.metrics.as_dict(),
+                "conversion": row.value.metrics.conversion(),
                 "compare": _compare(row.change),
             }
         )
@@ -307,6 +336,7 @@ def stats_per_group(query: Scope, ws: WS) -> GroupsOut:
                 "group": row.value.group,
                 "channels": row.value.channel_count,
                 "metrics": row.value.metrics.as_dict(),
+                "conversion": row.value.metrics.conversion(),
                 "compare": _compare(row.change),
             }
         )
@@ -350,6 +380,7 @@ def _points(points: list[Compared[SeriesPoint]]) -> list[dict[str, Any]]:
             "start": p.value.start.isoformat(),
             "end": p.value.end.isoformat(),
             **p.value.metrics.as_dict(),
+            "conversion": p.value.metrics.conversion(),
             "compare": _compare(p.change),
         }
         for p in points
@@ -370,7 +401,10 @@ def stats_top(
 ) -> TopOut:
     items = [
         TopChannelOut(
-            channel_id=r.channel.id, name=r.channel.name, metrics=Metrics(**r.metrics.as_dict())
+            channel_id=r.channel.id,
+            name=r.channel.name,
+            metrics=Metrics(**r.metrics.as_dict()),
+            conversion=ConversionOut.model_validate(r.metrics.conversion()),
         )
         for r in ws.stats.top_of(query, by=str(by), limit=limit)
     ]
