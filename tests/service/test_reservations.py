@@ -213,6 +213,7 @@ def test_wxqr_serves_worker_has_the_resume_chore(database_url: str) -> None:
             "finish abandoned code reservations",
             "expire and prune scan sessions",
             "renew temporary codes, announce expiring ones",  # lifecycle:
+            "fold the stats rollups",
         ]
     finally:
         app.state.runtime.close()
