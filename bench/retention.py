@@ -35,10 +35,10 @@ import stats as log_bench
 from _harness import add_output_flag, emit, repeat, spread
 from wxqr.service.ingest._followers import FollowerState, apply_event
 from wxqr.service.stats import AccountRef, Granularity, StatsQuery, Window
+from wxqr.service.stats._follower_summaries import SUMMARY_TABLES
 from wxqr.service.stats.audience import AudienceService
 from wxqr.service.stats.retention import RetentionService
 from wxqr.store.db import make_engine
-from wxqr.service.stats._follower_summaries import SUMMARY_TABLES
 from wxqr.store.tables import events, follower_spans, follower_summary_zones, followers
 
 TZ = log_bench.TZ

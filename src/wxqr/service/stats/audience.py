@@ -82,7 +82,9 @@ class AudienceService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def audience_of(self, query: StatsQuery) -> Audience:
+    def audience_of(self, query: StatsQuery, *, sources: bool = True) -> Audience:
+        """``sources=False``: no follow-source breakdown (its join with ``followers`` is
+        the one part that grows with the audience; the dashboard's card needs none)."""
         window = query.window
         start_s, end_s = window.start_s, window.end_s
         timezone = query.timezone or query.account.timezone
@@ -140,7 +142,7 @@ class AudienceService:
                     )
                     for channel_id, count in found:
                         by_channel[channel_id] += sign * int(count)
-            if scope_ids != ():
+            if scope_ids != () and sources:
                 # Sources: the known ones by a join from the followers whose user info was
                 # fetched; the rest of the audience at the end is "unknown".
                 held = (

@@ -38,7 +38,9 @@ __all__ = [
     "Cohort",
     "Retention",
     "RetentionCell",
+    "RetentionPoint",
     "RetentionService",
+    "pooled_curve",
     "retention_csv",
     "retention_days",
 ]
@@ -100,6 +102,33 @@ class Retention:
     unfollow_days: int
     cohorts: list[Cohort]
     channels: list[ChannelUnfollows]
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPoint:
+    """Dn over every cohort that has reached it: ``retained`` of ``followers``."""
+
+    day: int
+    retained: int
+    followers: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.retained, self.followers)
+
+
+def pooled_curve(answer: Retention) -> list[RetentionPoint]:
+    """One retention curve for the whole window (what a channel page shows): per Dn, the
+    members still following of the cohorts that have reached Dn, over those cohorts'
+    members. Dn no member has reached yet are left out."""
+    curve = []
+    for j, day in enumerate(answer.days):
+        reached = [c for c in answer.cohorts if c.cells[j].retained is not None]
+        followers = sum(c.followers for c in reached)
+        if followers:
+            retained = sum(c.cells[j].retained or 0 for c in reached)
+            curve.append(RetentionPoint(day, retained, followers))
+    return curve
 
 
 def _cohort_unit(value: Granularity | str) -> Granularity:
