@@ -11,7 +11,8 @@ arrival order). Then, median and range of ``--runs`` runs after a warm-up:
 - the account's 12-week retention table (weekly cohorts of the last 84 days, D1 … D77,
   unfollow rate per channel), after a first query has built the follower spans;
 - the same for the busiest channel;
-- the account's audience over 90 days (daily points, channels, sources).
+- the account's audience over 90 days (daily points, channels, sources), the same without
+  the source breakdown (the dashboard's card), and the busiest channel's.
 """
 
 from __future__ import annotations
@@ -181,6 +182,14 @@ def bench(name: str, engine: Engine, rows: list[dict[str, Any]]) -> None:
         (
             "audience, 90 daily points, account",
             lambda: audience.audience_of(_query(90, None, Granularity.DAY)),
+        ),
+        (
+            "audience, 90 daily points, account, no sources",
+            lambda: audience.audience_of(_query(90, None, Granularity.DAY), sources=False),
+        ),
+        (
+            f"audience, 90 daily points, busiest channel {busiest}",
+            lambda: audience.audience_of(_query(90, (busiest,), Granularity.DAY), sources=False),
         ),
     ]
     for label, call in cases:
