@@ -11,7 +11,8 @@ arrival order). Then, median and range of ``--runs`` runs after a warm-up:
 - the account's 12-week retention table (weekly cohorts of the last 84 days, D1 … D77,
   unfollow rate per channel), after a first query has built the follower spans;
 - the same for the busiest channel;
-- the account's audience over 90 days (daily points, channels, sources).
+- the account's audience over 90 days (daily points, channels, sources), the same without
+  the source breakdown (the dashboard's card), and the busiest channel's.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ import stats as log_bench
 from _harness import add_output_flag, emit, repeat, spread
 from wxqr.service.ingest._followers import FollowerState, apply_event
 from wxqr.service.stats import AccountRef, Granularity, StatsQuery, Window
+from wxqr.service.stats._follower_summaries import SUMMARY_TABLES
 from wxqr.service.stats.audience import AudienceService
 from wxqr.service.stats.retention import RetentionService
 from wxqr.store.db import make_engine
-from wxqr.store.tables import events, follower_spans, followers
+from wxqr.store.tables import events, follower_spans, follower_summary_zones, followers
 
 TZ = log_bench.TZ
 LAST_DAY = log_bench.LAST_DAY
@@ -181,6 +183,14 @@ def bench(name: str, engine: Engine, rows: list[dict[str, Any]]) -> None:
             "audience, 90 daily points, account",
             lambda: audience.audience_of(_query(90, None, Granularity.DAY)),
         ),
+        (
+            "audience, 90 daily points, account, no sources",
+            lambda: audience.audience_of(_query(90, None, Granularity.DAY), sources=False),
+        ),
+        (
+            f"audience, 90 daily points, busiest channel {busiest}",
+            lambda: audience.audience_of(_query(90, (busiest,), Granularity.DAY), sources=False),
+        ),
     ]
     for label, call in cases:
         call()  # warm-up
@@ -198,11 +208,18 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         states: dict[str, FollowerState] = {}
         began = time.perf_counter()
-        log_bench.load_sqlite(
-            path, ARGS.channels, _replayed(log_bench.generate(n, ARGS.channels, ARGS.days), states)
-        )
-        engine = make_engine(f"sqlite:///{path}")
-        load_followers(engine, states)
+        if ARGS.reuse and path.exists():  # a log this script loaded before (same flags)
+            engine = make_engine(f"sqlite:///{path}")
+            for table in (*SUMMARY_TABLES, follower_summary_zones):
+                table.create(engine, checkfirst=True)
+        else:
+            log_bench.load_sqlite(
+                path,
+                ARGS.channels,
+                _replayed(log_bench.generate(n, ARGS.channels, ARGS.days), states),
+            )
+            engine = make_engine(f"sqlite:///{path}")
+            load_followers(engine, states)
         print(f"  SQLite load: {time.perf_counter() - began:.0f} s", flush=True)
         bench("SQLite", engine, rows)
         engine.dispose()
@@ -245,6 +262,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sqlite", default="/tmp/wxqr-bench/retention.sqlite3")
     parser.add_argument("--postgres", default="")
     parser.add_argument("--pg-database", default=f"wxqr_bench_retention_{os.getpid()}")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the SQLite file of an earlier run when present"
+    )
     parser.add_argument("--only", nargs="+", default=["sqlite", "postgres"])
     add_output_flag(parser)
     return parser.parse_args()

@@ -635,3 +635,98 @@ for _dialect, _statements in STATS_PENDING_DROP.items():
     for _statement in _statements:
         _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
         sa_event.listen(metadata, "before_drop", _ddl.execute_if(dialect=_dialect))
+
+# -- follower summaries (docs/metrics.md "How they are computed"): derived from
+# ``follower_spans`` by the same refresh, so that retention and the audience read rows per
+# day (and channel), not per follower. ``day`` is a local day number (days since
+# 1970-01-01) in ``follower_summary_zones.timezone``, the account's zone when they were
+# built; ``day_offset`` is a whole number of days after each member's own first follow.
+
+# Per cohort day (first follows on that day) and day offset: members (first spans), spans
+# opening (``joined``) and closing (``departed``) at that offset, first spans closing.
+follower_cohorts = Table(
+    "follower_cohorts",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("day_offset", Integer, primary_key=True, autoincrement=False),
+    Column("members", Integer, nullable=False),
+    Column("joined", Integer, nullable=False),
+    Column("departed", Integer, nullable=False),
+    Column("first_departed", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The same per first-touch channel (a deleted channel's rows go with it: its followers
+# are then of no channel, which is the account's rows less every channel's).
+follower_channel_cohorts = Table(
+    "follower_channel_cohorts",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column(
+        "channel_id",
+        ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("day_offset", Integer, primary_key=True, autoincrement=False),
+    Column("members", Integer, nullable=False),
+    Column("joined", Integer, nullable=False),
+    Column("departed", Integer, nullable=False),
+    Column("first_departed", Integer, nullable=False),
+    Index(None, "account_id", "channel_id", "day"),
+    sqlite_with_rowid=False,
+)
+
+# Per local day: spans opening (``opened``) and closing (``closed``) on it.
+follower_days = Table(
+    "follower_days",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+follower_channel_days = Table(
+    "follower_channel_days",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column(
+        "channel_id",
+        ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Index(None, "account_id", "channel_id", "day"),
+    sqlite_with_rowid=False,
+)
+
+# Per channel, every day together (the audience per channel now, without a scan of days).
+follower_channel_totals = Table(
+    "follower_channel_totals",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "channel_id",
+        ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("opened", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The zone the summaries' days are in (another zone than the account's: rebuilt).
+follower_summary_zones = Table(
+    "follower_summary_zones",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("timezone", String(64), nullable=False),
+)

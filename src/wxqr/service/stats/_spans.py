@@ -22,6 +22,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from wxqr.store.tables import events, follower_spans, follower_spans_progress
 
+from ._follower_summaries import (
+    SummaryDeltas,
+    account_zone,
+    rebuild,
+    span_rows,
+    summary_zone,
+)
 from ._sql import FOLLOW_KINDS, UNFOLLOW_KIND
 
 __all__ = ["FULL_REBUILD_EVENTS", "refresh", "spans_of"]
@@ -94,15 +101,38 @@ def _grouped(
         yield current, history
 
 
-def _write(conn: Connection, account_id: int, rows: Iterable[Sequence[Any]]) -> None:
+def _write(
+    conn: Connection,
+    account_id: int,
+    rows: Iterable[Sequence[Any]],
+    deltas: SummaryDeltas | None = None,
+) -> None:
     batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        conn.execute(insert(follower_spans), batch)
+        if deltas is not None:
+            deltas.add(
+                (
+                    (
+                        r["first_follow_at"],
+                        r["seq"],
+                        r["span_start"],
+                        r["span_end"],
+                        r["channel_id"],
+                    )
+                    for r in batch
+                ),
+                1,
+            )
+
     for openid, history in _grouped(rows):
         batch.extend(_rows(account_id, openid, history))
         if len(batch) >= 5_000:
-            conn.execute(insert(follower_spans), batch)
+            flush()
             batch = []
     if batch:
-        conn.execute(insert(follower_spans), batch)
+        flush()
 
 
 def _log(account_id: int) -> Any:
@@ -123,7 +153,8 @@ def refresh(engine: Engine, account_id: int) -> None:
             select(p.last_event_id).where(p.account_id == account_id)
         ).scalar_one_or_none()
         newest = conn.execute(select(func.max(e.id))).scalar_one()
-    if newest is None or (done_before is not None and int(newest) <= int(done_before)):
+        zoned = account_zone(conn, account_id) == summary_zone(conn, account_id)
+    if zoned and (newest is None or (done_before is not None and int(newest) <= int(done_before))):
         return
     with engine.begin() as conn:
         postgres = conn.dialect.name == "postgresql"
@@ -140,10 +171,17 @@ def refresh(engine: Engine, account_id: int) -> None:
             conn.execute(select(p.last_event_id).where(p.account_id == account_id)).scalar_one()
         )
         top = conn.execute(select(func.max(e.id))).scalar_one()
+        timezone = account_zone(conn, account_id)
+        # Summaries in another zone than the account's, or none yet, or spans counted
+        # from nothing: recounted from the spans after.
+        stale = done == 0 or timezone != summary_zone(conn, account_id)
         if top is None or int(top) <= done:
+            if stale:
+                rebuild(conn, account_id, timezone)
             return
         top = int(top)
         s = follower_spans.c
+        deltas = None if stale else SummaryDeltas(timezone)
         if top - done > FULL_REBUILD_EVENTS:
             # One pass (sorted here: cheaper than the database's sort of the whole log).
             conn.execute(delete(follower_spans).where(s.account_id == account_id))
@@ -152,6 +190,7 @@ def refresh(engine: Engine, account_id: int) -> None:
                 key=lambda row: (row[0], row[2], row[4]),
             )
             _write(conn, account_id, (row[:4] for row in found))
+            stale, deltas = True, None
         else:
             touched = sorted(
                 conn.execute(
@@ -162,6 +201,9 @@ def refresh(engine: Engine, account_id: int) -> None:
             )
             for i in range(0, len(touched), _CHUNK):
                 chunk = touched[i : i + _CHUNK]
+                if deltas is not None:  # the old spans leave the summaries, the new enter
+                    old = span_rows(account_id).where(s.openid.in_(chunk))
+                    deltas.add(conn.execute(old), -1)
                 conn.execute(
                     delete(follower_spans).where(s.account_id == account_id, s.openid.in_(chunk))
                 )
@@ -170,7 +212,11 @@ def refresh(engine: Engine, account_id: int) -> None:
                     .where(e.openid.in_(chunk))
                     .order_by(e.openid, e.create_time, e.id)
                 )
-                _write(conn, account_id, conn.execute(query))
+                _write(conn, account_id, conn.execute(query), deltas)
+        if stale:
+            rebuild(conn, account_id, timezone)
+        elif deltas is not None:
+            deltas.apply(conn, account_id)
         conn.execute(
             update(follower_spans_progress)
             .where(p.account_id == account_id)

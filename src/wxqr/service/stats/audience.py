@@ -20,6 +20,7 @@ from wxqr.store.tables import follower_spans, followers
 
 from . import _lookup
 from ._buckets import plan_buckets
+from ._follower_summary_read import audience_sums, day_plan
 from ._model import ChannelRef
 from ._query import StatsQuery
 from ._spans import refresh
@@ -81,25 +82,36 @@ class AudienceService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def audience_of(self, query: StatsQuery) -> Audience:
+    def audience_of(self, query: StatsQuery, *, sources: bool = True) -> Audience:
+        """``sources=False``: no follow-source breakdown (its join with ``followers`` is
+        the one part that grows with the audience; the dashboard's card needs none)."""
         window = query.window
         start_s, end_s = window.start_s, window.end_s
-        plan = plan_buckets(
-            start_s, end_s, zone(query.timezone or query.account.timezone), query.granularity
-        )
+        timezone = query.timezone or query.account.timezone
+        plan = plan_buckets(start_s, end_s, zone(timezone), query.granularity)
         account_id = query.account.id
         refresh(self._engine, account_id)
         s, f = follower_spans.c, followers.c
+        last = end_s - 1
         steps = [0] * plan.count  # followers gained (lost) by each point
         by_channel: Counter[int | None] = Counter()
         by_source: Counter[str] = Counter()
         with self._engine.connect() as conn:
             scope_ids = _lookup.scope_channel_ids(conn, account_id, query.channel_ids, query.group)
             refs = _lookup.channel_refs(conn, account_id)
+            days_plan = day_plan(conn, account_id, timezone, plan, start_s, end_s)
             if scope_ids != ():
                 mine = [s.account_id == account_id]
                 if scope_ids is not None:
                     mine.append(s.channel_id.in_(scope_ids))
+            if scope_ids != () and days_plan is not None:  # from the per-day summaries
+                before, changes, at_end = audience_sums(conn, account_id, scope_ids, days_plan)
+                steps[0] += before
+                bucket = days_plan.bucket_of()
+                for day, change in changes.items():
+                    steps[bucket[day]] += change
+                by_channel.update(at_end)
+            elif scope_ids != ():
                 # Following just before the window, counted from the first point on: spans
                 # opened before it less those closed before it (index-only counts).
                 for column, sign in ((s.span_start, 1), (s.span_end, -1)):
@@ -121,7 +133,6 @@ class AudienceService:
                         steps[0] += (
                             sign * conn.execute(select(func.count()).where(*inside)).scalar_one()
                         )
-                last = end_s - 1
                 # Per first-touch channel at the end: opened by then less closed by then.
                 for column, sign in ((s.span_start, 1), (s.span_end, -1)):
                     found = conn.execute(
@@ -131,6 +142,7 @@ class AudienceService:
                     )
                     for channel_id, count in found:
                         by_channel[channel_id] += sign * int(count)
+            if scope_ids != () and sources:
                 # Sources: the known ones by a join from the followers whose user info was
                 # fetched; the rest of the audience at the end is "unknown".
                 held = (

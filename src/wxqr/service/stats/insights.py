@@ -41,9 +41,9 @@ class StatsInsights:
         self._reconcile = ReconcileService(engine, clients, clock=clock)
         self._check = check
 
-    def audience_of(self, query: StatsQuery) -> Audience:
+    def audience_of(self, query: StatsQuery, *, sources: bool = True) -> Audience:
         self._check(query.account.id)
-        return self._audience.audience_of(query)
+        return self._audience.audience_of(query, sources=sources)
 
     def retention_of(
         self,

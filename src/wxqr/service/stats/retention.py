@@ -22,8 +22,9 @@ from sqlalchemy import ColumnElement, Engine, Integer, case, func, literal_colum
 from wxqr.store.tables import follower_spans
 
 from . import _lookup
-from ._buckets import plan_buckets
+from ._buckets import BucketPlan, plan_buckets
 from ._errors import InvalidWindow
+from ._follower_summary_read import CohortSums, DayPlan, cohort_sums, day_plan
 from ._model import ChannelRef, Granularity
 from ._query import StatsQuery
 from ._spans import refresh
@@ -37,7 +38,9 @@ __all__ = [
     "Cohort",
     "Retention",
     "RetentionCell",
+    "RetentionPoint",
     "RetentionService",
+    "pooled_curve",
     "retention_csv",
     "retention_days",
 ]
@@ -101,6 +104,33 @@ class Retention:
     channels: list[ChannelUnfollows]
 
 
+@dataclass(frozen=True, slots=True)
+class RetentionPoint:
+    """Dn over every cohort that has reached it: ``retained`` of ``followers``."""
+
+    day: int
+    retained: int
+    followers: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.retained, self.followers)
+
+
+def pooled_curve(answer: Retention) -> list[RetentionPoint]:
+    """One retention curve for the whole window (what a channel page shows): per Dn, the
+    members still following of the cohorts that have reached Dn, over those cohorts'
+    members. Dn no member has reached yet are left out."""
+    curve = []
+    for j, day in enumerate(answer.days):
+        reached = [c for c in answer.cohorts if c.cells[j].retained is not None]
+        followers = sum(c.followers for c in reached)
+        if followers:
+            retained = sum(c.cells[j].retained or 0 for c in reached)
+            curve.append(RetentionPoint(day, retained, followers))
+    return curve
+
+
 def _cohort_unit(value: Granularity | str) -> Granularity:
     try:
         unit = Granularity(value)
@@ -137,7 +167,8 @@ class RetentionService:
             )
         window = query.window
         start_s, end_s = window.start_s, window.end_s
-        plan = plan_buckets(start_s, end_s, zone(query.timezone or query.account.timezone), unit)
+        timezone = query.timezone or query.account.timezone
+        plan = plan_buckets(start_s, end_s, zone(timezone), unit)
         now = int(self._clock())
         ends = [min(plan.starts[i + 1], end_s) for i in range(plan.count)]
         days = retention_days((now - ends[0]) // _DAY)
@@ -149,6 +180,23 @@ class RetentionService:
             )
             refs = _lookup.channel_refs(conn, query.account.id)
             rows: list[tuple[Any, ...]] = []
+            days_plan = day_plan(conn, query.account.id, timezone, plan, start_s, end_s)
+            if scope_ids != () and days_plan is not None:
+                sums = cohort_sums(conn, query.account.id, scope_ids, days_plan, unfollow_days)
+                sizes, retained = _from_sums(sums, days_plan, days, plan.count)
+                return _answer(
+                    unit,
+                    days,
+                    unfollow_days,
+                    plan,
+                    ends,
+                    now,
+                    sizes,
+                    retained,
+                    refs,
+                    scope_ids,
+                    sums.channels,
+                )
             if scope_ids != ():
                 where = [
                     s.account_id == query.account.id,
@@ -176,18 +224,66 @@ class RetentionService:
             for j, day in enumerate(days):
                 if opens <= day and (closes is None or day < closes):
                     retained[i][j] += n
-        cohorts = []
-        for i in range(plan.count):
-            start, end = plan.bounds(i)
-            cells = []
-            for j, day in enumerate(days):
-                reached = ends[i] + day * _DAY <= now
-                value = retained[i][j] if reached else None
-                cells.append(RetentionCell(day, value, _rate(value, sizes[i])))
-            cohorts.append(Cohort(start, end, sizes[i], tuple(cells)))
-        return Retention(
-            unit, days, unfollow_days, cohorts, _channel_rows(refs, scope_ids, per_channel)
+        return _answer(
+            unit,
+            days,
+            unfollow_days,
+            plan,
+            ends,
+            now,
+            sizes,
+            retained,
+            refs,
+            scope_ids,
+            per_channel,
         )
+
+
+def _from_sums(
+    sums: CohortSums, days_plan: DayPlan, days: tuple[int, ...], count: int
+) -> tuple[list[int], list[list[int]]]:
+    """Cohort sizes and retained members per Dn from the summaries' per-day sums."""
+    bucket = days_plan.bucket_of()
+    sizes = [0] * count
+    retained = [[0] * len(days) for _ in range(count)]
+    for day, moves in sums.moves.items():
+        i = bucket[day]
+        sizes[i] += sums.members.get(day, 0)
+        offsets = sorted(moves)
+        held, k = 0, 0
+        for j, n in enumerate(days):  # days ascend: a running sum over offsets <= n
+            while k < len(offsets) and offsets[k] <= n:
+                held += moves[offsets[k]]
+                k += 1
+            retained[i][j] += held
+    return sizes, retained
+
+
+def _answer(
+    unit: Granularity,
+    days: tuple[int, ...],
+    unfollow_days: int,
+    plan: BucketPlan,
+    ends: list[int],
+    now: int,
+    sizes: list[int],
+    retained: list[list[int]],
+    refs: list[ChannelRef],
+    scope_ids: tuple[int, ...] | None,
+    per_channel: dict[int | None, list[int]],
+) -> Retention:
+    cohorts = []
+    for i in range(plan.count):
+        start, end = plan.bounds(i)
+        cells = []
+        for j, day in enumerate(days):
+            reached = ends[i] + day * _DAY <= now
+            value = retained[i][j] if reached else None
+            cells.append(RetentionCell(day, value, _rate(value, sizes[i])))
+        cohorts.append(Cohort(start, end, sizes[i], tuple(cells)))
+    return Retention(
+        unit, days, unfollow_days, cohorts, _channel_rows(refs, scope_ids, per_channel)
+    )
 
 
 def _day_keys() -> list[ColumnElement[Any]]:

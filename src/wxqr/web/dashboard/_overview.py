@@ -24,8 +24,9 @@ from wxqr.service.overview import (
     RangePreset,
     build_overview,
 )
-from wxqr.service.stats import METRIC_NAMES
+from wxqr.service.stats import METRIC_NAMES, Granularity
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._follower_views import audience_json
 from wxqr.web.dashboard._guard import Viewer, ViewerFile
 from wxqr.web.dashboard._pages import _common, _pick_account
 from wxqr.web.dashboard._templates import language_of, page
@@ -105,9 +106,21 @@ def overview(
     except ServiceError as exc:
         return error_page(request, exc, **_common(visit, acct))
     lang = language_of(request)
+    # The audience (cumulative followers) over the same days, from the follower summaries.
+    audience = ws.insights.audience_of(
+        ws.stats.query(
+            acct.id,
+            date_from=view.query.date_from,
+            date_to=view.query.date_to,
+            granularity=Granularity.DAY,
+        ),
+        sources=False,
+    )
     return page(
         request,
         "overview.html",
+        audience=audience,
+        audience_data=audience_json(audience.points, lang),
         **_common(visit, acct),
         view=view,
         presets=[(p.value, PRESET_LABELS[p].render(lang)) for p in RangePreset],

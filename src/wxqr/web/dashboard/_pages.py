@@ -30,10 +30,12 @@ from wxqr.service.login_throttle import login_key
 from wxqr.service.replies import reply_from_input
 from wxqr.service.stats import Granularity
 from wxqr.service.stats.export import export_file
+from wxqr.service.stats.retention import pooled_curve
 from wxqr.service.workspace import Workspace
 from wxqr.web.api._context import AdminWS as WS
 from wxqr.web.api._params import INT32_MAX
 from wxqr.web.dashboard._errors import DashboardRoute, error_page
+from wxqr.web.dashboard._follower_views import KEY_DAYS, RETENTION_WEEKS, retention_json
 from wxqr.web.dashboard._guard import (
     Editor,
     EditorPost,
@@ -377,6 +379,11 @@ def _channel_view(
     points = ws.stats.series_of(query)
     total = ws.stats.summary_of(query)
     code = ws.codes.current_code(channel_id)
+    # The followers it brought: weekly cohorts of the last twelve weeks, pooled.
+    cohorts = ws.stats.query(
+        acct.id, days=7 * RETENTION_WEEKS, channels=[channel_id], granularity=Granularity.WEEK
+    )
+    curve = pooled_curve(ws.insights.retention_of(cohorts, cohort=Granularity.WEEK))
     return page(
         request,
         "channel.html",
@@ -394,6 +401,10 @@ def _channel_view(
         date_from=query.date_from.isoformat(),
         date_to=query.date_to.isoformat(),
         timezone=acct.timezone,
+        retention=curve,
+        retention_keys=[p for p in curve if p.day in KEY_DAYS],
+        retention_from=cohorts.date_from,
+        retention_data=retention_json(curve, language_of(request)),
     )
 
 

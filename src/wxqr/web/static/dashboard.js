@@ -116,6 +116,41 @@
     }
   }
 
+  // A line with straight segments over the points it has, zero-based: the channel
+  // page's retention curve (percent) and the overview's audience (followers).
+  function drawLine(canvasId, dataId, colour, percent) {
+    var canvas = document.getElementById(canvasId);
+    var source = document.getElementById(dataId);
+    if (!canvas || !source) {
+      return;
+    }
+    if (typeof window.Chart !== "function") {
+      chartMissing();
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var y = { beginAtZero: true, ticks: { precision: 0 } };
+    if (percent) {
+      y = { beginAtZero: true, max: 100, ticks: { callback: function (v) { return v + "%"; } } };
+    }
+    canvas.chart = new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels: data.labels,
+        datasets: [{ label: data.label, data: data.values, borderColor: colour, backgroundColor: colour, tension: 0, pointRadius: 2 }]
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: { y: y },
+        plugins: { legend: { position: "bottom" } }
+      }
+    });
+    canvas.setAttribute("data-ready", "1");
+  }
+
   // Today's figures on the KPI cards, refreshed every 30 s without reloading the page.
   function pollToday() {
     var source = document.getElementById("today-source");
@@ -271,6 +306,8 @@
     pollScans();
     drawChart();
     drawOverview();
+    drawLine("retention-chart", "retention-data", SAFE[2], true);
+    drawLine("audience-chart", "audience-data", SAFE[0], false);
     pollToday();
     autoSubmit();
     confirmKindSwitch();
