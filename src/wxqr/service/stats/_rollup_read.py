@@ -190,7 +190,8 @@ def summary(reader: RollupReader, span: DaySpan, channel_ids: Sequence[int] | No
     return _combine(list(found.values()))
 
 
-_UNIQUE, _UIDS = itemgetter(1), itemgetter(2)
+_UIDS = itemgetter(2)
+_IN_PLACE_MAX = 16
 
 
 def _union_rows(rows: Sequence[tuple[Any, ...]]) -> int:
@@ -200,8 +201,10 @@ def _union_rows(rows: Sequence[tuple[Any, ...]]) -> int:
     if len(sets) <= 1:
         return int(sets[0][1]) if sets else 0
     maps = map(BitMap.deserialize, map(bytes, map(_UIDS, sets)))
+    if len(sets) > _IN_PLACE_MAX:  # a group's hundreds of sets: CRoaring's lazy many-way OR
+        return len(BitMap.union(*maps))
     union = next(maps)
-    for more in maps:  # in place: ~10x faster than BitMap.union(*maps) on small sets
+    for more in maps:  # a channel's few sets: in place, ~10x faster than union(*) here
         union |= more
     return len(union)
 
