@@ -297,14 +297,17 @@ def _has_rollups(engine: Engine) -> bool:
         return bool(conn.execute(text("SELECT count(*) FROM stats_rollup_state")).scalar())
 
 
-def timed(call: Callable[[], object], repeat: int) -> tuple[float, float]:
+def timed(call: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """Median and best wall ms, and the median of this process's CPU ms (SQLite's whole
+    work, PostgreSQL's client side: on a shared, loaded machine the steadier figure)."""
     call()  # warm-up (and caches)
-    runs = []
+    runs, cpu = [], []
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         call()
         runs.append((time.perf_counter() - began) * 1000)
-    return statistics.median(runs), min(runs)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    return statistics.median(runs), min(runs), statistics.median(cpu)
 
 
 def channel_by_rank(engine: Engine, window: Window, rank: int) -> int:
@@ -334,7 +337,9 @@ def explain(engine: Engine, window: Window) -> str:
     return "\n".join(" | ".join(str(v) for v in row) for row in rows)
 
 
-def bench(name: str, engine: Engine, results: list[tuple[str, str, str, float, float]]) -> None:
+def bench(
+    name: str, engine: Engine, results: list[tuple[str, str, str, float, float, float]]
+) -> None:
     """The issue's queries (90-day window), from the rollups; with ``--log`` also from the
     log alone (the fallback path, slow at millions of events)."""
     rollup_service = StatsService(engine)
@@ -369,10 +374,11 @@ def bench(name: str, engine: Engine, results: list[tuple[str, str, str, float, f
             ("per-group table", lambda s=service: s.per_group(1, window)),
         ]
         for label, call in cases:
-            med, best = timed(call, ARGS.repeat)
-            results.append((name, label, path, med, best))
+            med, best, cpu = timed(call, ARGS.repeat)
+            results.append((name, label, path, med, best, cpu))
             print(
-                f"  {name:10} {path:7} {label:42} median {med:9.1f} ms   best {best:9.1f} ms",
+                f"  {name:10} {path:7} {label:42} median {med:9.1f} ms   best {best:9.1f} ms"
+                f"   cpu {cpu:9.1f} ms",
                 flush=True,
             )
     if ARGS.explain:
@@ -385,7 +391,7 @@ def main() -> None:
     def batches() -> Iterator[list[Row]]:
         return generate(n, ARGS.channels, ARGS.days)
 
-    results: list[tuple[str, str, str, float, float]] = []
+    results: list[tuple[str, str, str, float, float, float]] = []
     if "sqlite" in ARGS.only:
         path = Path(ARGS.sqlite)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -434,10 +440,13 @@ def main() -> None:
             admin.dispose()
     extra = ", covering indexes" if ARGS.covering else ""
     print(f"\n{n:,} events, {ARGS.channels:,} channels, {ARGS.days} days; exact uniques{extra}")
-    print(f"{'database':10} | {'path':7} | {'query':42} | {'median ms':>9} | {'best ms':>9}")
-    print("-" * 90)
-    for name, label, path, med, best in results:
-        print(f"{name:10} | {path:7} | {label:42} | {med:9.1f} | {best:9.1f}")
+    print(
+        f"{'database':10} | {'path':7} | {'query':42} | {'median ms':>9} | {'best ms':>9}"
+        f" | {'cpu ms':>9}"
+    )
+    print("-" * 102)
+    for name, label, path, med, best, cpu in results:
+        print(f"{name:10} | {path:7} | {label:42} | {med:9.1f} | {best:9.1f} | {cpu:9.1f}")
 
 
 def _count(engine: Engine) -> int:

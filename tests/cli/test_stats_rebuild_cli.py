@@ -69,3 +69,20 @@ def test_rebuild_refuses_an_unknown_account_and_a_bad_date(database: str) -> Non
     code, _out, err = run(database, "rebuild", "--from", "May 2")
     assert code == 2
     assert "--from must be YYYY-MM-DD" in err
+
+
+def test_rebuild_from_a_date_reads_only_the_days_from_its_block(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'wxqr.sqlite3'}"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    log = LogWriter(engine)
+    log.channel("poster", "print")
+    log.event("subscribe_scan", "u1", "2024-04-20 10:00", "poster")  # before 2024-04-27
+    log.event("scan", "u1", "2024-05-02 09:00", "poster")
+    engine.dispose()
+    assert run(url, "rebuild")[:2] == (0, "wx1234567890abcdef: rollups rebuilt from 2 events\n")
+    code, out, _ = run(url, "rebuild", "--from", "2024-05-02")
+    assert (code, out.strip()) == (0, "wx1234567890abcdef: rollups rebuilt from 1 events")
+    code, out, _ = run(url, "--from", "2024-04-20", "--to", "2024-05-03", "-f", "json")
+    assert code == 0
+    assert (json.loads(out)["scans"], json.loads(out)["new_followers"]) == (2, 1)

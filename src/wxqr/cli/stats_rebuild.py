@@ -28,15 +28,16 @@ def rebuild_command(
         str | None,
         typer.Option(
             "--from",
-            help="Days from this date (YYYY-MM-DD) need rebuilding; the account is refolded "
-            "whole, which is exact and no slower than reading those days' history.",
+            help="Only rebuild the days from this date (YYYY-MM-DD), from the 64-day block "
+            "boundary at or before it; earlier days are kept.",
         ),
     ] = None,
 ) -> None:
     """Rebuild the stats rollups from the event log: idempotent, safe while serving."""
+    since = None
     if date_from is not None:
         try:
-            date.fromisoformat(date_from)
+            since = date.fromisoformat(date_from)
         except ValueError:
             typer.echo(f"Error: --from must be YYYY-MM-DD, not {date_from!r}", err=True)
             raise typer.Exit(2) from None
@@ -61,7 +62,7 @@ def rebuild_command(
                     tasks[account_id] = bar.add_task(f"account {account_id}", total=total)
                 bar.update(tasks[account_id], completed=done, total=total)
 
-            rebuilt = rollups.rebuild(account, progress=progress)
+            rebuilt = rollups.rebuild(account, progress=progress, since=since)
     except ServiceError as exc:
         typer.echo(f"Error: {exc.detail}", err=True)
         raise typer.Exit(1) from None

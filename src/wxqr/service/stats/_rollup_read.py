@@ -8,8 +8,10 @@ The cost is by blocks × channels: a 90-day window reads about a dozen aligned d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from pyroaring import BitMap
@@ -136,6 +138,42 @@ class RollupReader:
             cursor.close()
         return found
 
+    def owner_rows(
+        self,
+        wanted: Iterable[tuple[int, int]],
+        channel_ids: Sequence[int],
+        *,
+        every_channel: bool = False,
+    ) -> list[tuple[Any, ...]]:
+        """``(channel, unique_scanners, uids, scans, new, returning, unfollows)`` of the
+        channels' blocks in ``wanted``, ordered by channel: one query for every level,
+        raw driver tuples (the per-channel table reads ~9 rows for each of thousands of
+        channels; per-row Python work is what it costs)."""
+        by_level: dict[int, set[int]] = {}
+        for level, block in wanted:
+            by_level.setdefault(int(level), set()).add(int(block))
+        if not by_level:
+            return []
+        account = int(self._account_id)
+        if every_channel:
+            owner = f"IN (SELECT id FROM {channels.name} WHERE account_id = {account})"  # noqa: S608 - integers only
+        else:
+            owner = f"IN ({', '.join(str(int(i)) for i in channel_ids) or 'NULL'})"
+        levels = " OR ".join(
+            f"(level = {int(level)} AND block IN ({', '.join(map(str, sorted(blocks)))}))"
+            for level, blocks in sorted(by_level.items())
+        )
+        cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                f"SELECT channel_id, unique_scanners, uids, {', '.join(_COUNTS)} "  # noqa: S608 - integers only
+                f"FROM {stats_channel_blocks.name} WHERE ({levels}) AND channel_id {owner} "
+                "ORDER BY channel_id"
+            )
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
 
 def union_size(parts: Sequence[_Block]) -> int:
     """Exact size of the union of the blocks' scanner sets (one: its stored size)."""
@@ -164,14 +202,48 @@ def summary(reader: RollupReader, span: DaySpan, channel_ids: Sequence[int] | No
     return _combine(list(found.values()))
 
 
+_UIDS = itemgetter(2)
+_IN_PLACE_MAX = 16
+
+
+def _union_rows(rows: Sequence[tuple[Any, ...]]) -> int:
+    """Exact unique scanners of block rows: a set only unioned when two or more blocks
+    have scanners (most channels have at most one in a window), in one C-level call."""
+    sets = [row for row in rows if row[1]]
+    if len(sets) <= 1:
+        return int(sets[0][1]) if sets else 0
+    maps = map(BitMap.deserialize, map(bytes, map(_UIDS, sets)))
+    if len(sets) > _IN_PLACE_MAX:  # a group's hundreds of sets: CRoaring's lazy many-way OR
+        return len(BitMap.union(*maps))
+    union = next(maps)
+    for more in maps:  # a channel's few sets: in place, ~10x faster than union(*) here
+        union |= more
+    return len(union)
+
+
+def _rows_metrics(rows: Sequence[tuple[Any, ...]]) -> Metrics:
+    scans = new = returning = unfollows = 0
+    for row in rows:
+        scans += row[3]
+        new += row[4]
+        returning += row[5]
+        unfollows += row[6]
+    return _metrics((scans, new, returning, unfollows), _union_rows(rows))
+
+
+def _grouped(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    for owner, mine in groupby(rows, key=itemgetter(0)):
+        yield int(owner), list(mine)
+
+
 def per_owner(
     reader: RollupReader, span: DaySpan, channel_ids: Sequence[int], *, every_channel: bool
 ) -> dict[int, Metrics]:
     """Each channel's metrics (no entry: all zero)."""
-    found = reader.blocks(
+    rows = reader.owner_rows(
         blocks_covering(span.first, span.end), channel_ids, every_channel=every_channel
     )
-    return {owner: _combine(parts) for owner, parts in _by_owner(found).items()}
+    return {owner: _rows_metrics(mine) for owner, mine in _grouped(rows)}
 
 
 def per_group(
@@ -181,11 +253,11 @@ def per_group(
     ids = sorted({i for members in groups.values() for i in members})
     if not ids:
         return {}
-    owners = _by_owner(
-        reader.blocks(blocks_covering(span.first, span.end), ids, every_channel=True)
+    owners = dict(
+        _grouped(reader.owner_rows(blocks_covering(span.first, span.end), ids, every_channel=True))
     )
     return {
-        name: _combine([p for m in members for p in owners.get(m, [])])
+        name: _rows_metrics([row for m in members for row in owners.get(m, ())])
         for name, members in groups.items()
     }
 

@@ -504,7 +504,8 @@ class StatsService:
                     channel_rows_only=True,
                 )
                 values = key_values(conn.execute(query).all())
-        return [ChannelMetrics(ref, values.get(ref.id, Metrics.zero())) for ref in refs]
+        zero = Metrics.zero()  # one value for every quiet channel (it is frozen)
+        return [ChannelMetrics(ref, values.get(ref.id, zero)) for ref in refs]
 
     def per_group(
         self,

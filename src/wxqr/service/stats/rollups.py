@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +29,7 @@ from ._rollup_fold import (
     unbuilt_accounts,
 )
 from ._rollup_lock import rollup_writer
+from ._rollup_partial import rebuild_account_from
 
 __all__ = [
     "FOLD_EVERY_SECONDS",
@@ -79,9 +81,15 @@ class StatsRollups:
         return False
 
     def rebuild(
-        self, appid: str | None = None, *, progress: RebuildProgress | None = None
+        self,
+        appid: str | None = None,
+        *,
+        progress: RebuildProgress | None = None,
+        since: date | None = None,
     ) -> list[RebuiltAccount]:
-        """Rebuild the rollups of one account (``appid``) or of all, from the log.
+        """Rebuild the rollups of one account (``appid``) or of all, from the log
+        (``since``: only the days from that date, see :mod:`._rollup_partial`; an account
+        without usable rollups is rebuilt whole).
 
         Idempotent, and safe while events arrive: each account is rebuilt in one snapshot
         under the rollup lock; events committed after it stay queued and are folded next.
@@ -99,7 +107,11 @@ class StatsRollups:
             if progress is not None:
                 report = _bind(progress, account_id)
             with rollup_writer(self._engine, snapshot=True) as conn:
-                count = rebuild_account(conn, account_id, progress=report)
+                count = None
+                if since is not None:
+                    count = rebuild_account_from(conn, account_id, since, progress=report)
+                if count is None:
+                    count = rebuild_account(conn, account_id, progress=report)
             done.append(RebuiltAccount(account_id, account_appid, count))
         self.catch_up()
         return done

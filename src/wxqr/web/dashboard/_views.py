@@ -82,13 +82,14 @@ def channel_rows(ws: Workspace, query: StatsQuery, *, archived: bool) -> ListVie
     window_by_id = {r.channel.id: r.metrics for r in ws.stats.channels_of(query)}
     now = ws.clock()
     soon = ws.settings.expiring_notice_seconds
+    zero = Metrics.zero()  # one frozen value for every quiet channel
     rows = [
         ChannelRow(
             channel=c,
             code=codes.get(c.id),
             code_status=display_status(codes.get(c.id), now, soon),  # lifecycle: expiring
-            today=today_by_id.get(c.id, Metrics.zero()),
-            window=window_by_id.get(c.id, Metrics.zero()),
+            today=today_by_id.get(c.id, zero),
+            window=window_by_id.get(c.id, zero),
         )
         for c in channels
     ]
