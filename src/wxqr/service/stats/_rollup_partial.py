@@ -6,7 +6,10 @@ year of history. The rebuilt range starts at the top level's block boundary at o
 before it (kept) or wholly at or after it (dropped and refolded), so no block mixes kept and
 refolded days. The users whose stored first follow is in the range are reset first (their
 first follow is found again by the refold); a user's first follow before the range is kept,
-so later follows stay *returning*. Exact, with the invariant of :mod:`._rollup_fold`:
+so later follows stay *returning*. Each user's latest follow (the last-touch channel) and
+latest follow or unfollow are set back to what they were before the range, from the log,
+so the refold credits the range's unfollows under both attribution models as a whole
+rebuild would. Exact, with the invariant of :mod:`._rollup_fold`:
 queued events of the range leave the queue (the refold read them), queued events before it
 stay queued and are folded next, with the ordinary late-event rules.
 """
@@ -31,7 +34,15 @@ from wxqr.store.tables import (
 )
 
 from ._rollup_days import LEVELS, DayMapper, day_of_date
-from ._rollup_fold import _Accumulator, _chunks, _state, _User, _user_values, _write_blocks
+from ._rollup_fold import (
+    _FOLLOW,
+    _Accumulator,
+    _chunks,
+    _state,
+    _User,
+    _user_values,
+    _write_blocks,
+)
 from ._sql import COUNTED_KINDS
 
 __all__ = ["range_start", "rebuild_account_from"]
@@ -84,6 +95,7 @@ def rebuild_account_from(
         )
     )
     users = _all_users(conn, account_id)
+    _rewind_touches(conn, account_id, start_s, users)
     total = int(conn.execute(select(func.count()).where(in_range)).scalar() or 0)
     acc = _Accumulator(account_id, ZoneInfo(zone_name))
     query = (
@@ -141,12 +153,56 @@ def _all_users(conn: Connection, account_id: int) -> dict[str, _User]:
         u.c.first_follow_id,
         u.c.first_follow_day,
         u.c.first_follow_channel_id,
+        u.c.last_follow_channel_id,
+        u.c.last_touch_time,
+        u.c.last_touch_id,
     ).where(u.c.account_id == account_id)
     found: dict[str, _User] = {}
     for row in conn.execute(query, execution_options={"yield_per": 50_000}):
         first = None if row[2] is None else (int(row[2]), int(row[3]))
-        found[str(row[0])] = _User(int(row[1]), first, row[4], row[5], stored=True)
+        touch = None if row[7] is None else (int(row[7]), int(row[8]))
+        found[str(row[0])] = _User(
+            int(row[1]), first, row[4], row[5], stored=True, last_channel=row[6], touch=touch
+        )
     return found
+
+
+def _rewind_touches(
+    conn: Connection, account_id: int, start_s: int, users: dict[str, _User]
+) -> None:
+    """Set back the latest follow and touch of the users touched in the range to the
+    last ones before it (None: none), read from the log for those users only."""
+    u, e = stats_users, events
+    touched = {
+        openid
+        for openid, user in users.items()
+        if user.touch is not None and user.touch[0] >= start_s
+    }
+    if not touched:
+        return
+    for openid in touched:
+        user = users[openid]
+        user.touch, user.last_channel, user.changed = None, None, True
+    query = (
+        select(e.c.openid, e.c.kind, e.c.channel_id, e.c.create_time, e.c.id)
+        .select_from(e.join(u, and_(u.c.account_id == e.c.account_id, u.c.openid == e.c.openid)))
+        .where(
+            e.c.account_id == account_id,
+            u.c.last_touch_time >= start_s,
+            e.c.create_time < start_s,
+            e.c.kind.in_((*sorted(_FOLLOW), "unsubscribe")),
+        )
+        .order_by(e.c.create_time, e.c.id)
+    )
+    for openid, kind, channel_id, create_time, event_id in conn.execute(
+        query, execution_options={"yield_per": 50_000}
+    ):
+        if str(openid) not in touched:
+            continue
+        user = users[str(openid)]
+        user.touch = (int(create_time), int(event_id))
+        if kind in _FOLLOW:
+            user.last_channel = None if channel_id is None else int(channel_id)
 
 
 def _write_users(conn: Connection, account_id: int, users: dict[str, _User]) -> None:
@@ -171,6 +227,9 @@ def _write_users(conn: Connection, account_id: int, users: dict[str, _User]) -> 
                     "first_follow_id",
                     "first_follow_day",
                     "first_follow_channel_id",
+                    "last_follow_channel_id",
+                    "last_touch_time",
+                    "last_touch_id",
                 )
             }
         )

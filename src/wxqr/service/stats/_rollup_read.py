@@ -145,7 +145,8 @@ class RollupReader:
         *,
         every_channel: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """``(channel, unique_scanners, uids, scans, new, returning, unfollows)`` of the
+        """``(channel, unique_scanners, uids, scans, new, returning, follow_scans,
+        unfollows)`` (unfollows of the reader's attribution model) of the
         channels' blocks in ``wanted``, ordered by channel: one query for every level,
         raw driver tuples (the per-channel table reads ~9 rows for each of thousands of
         channels; per-row Python work is what it costs)."""
@@ -166,7 +167,7 @@ class RollupReader:
         cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(
-                f"SELECT channel_id, unique_scanners, uids, {', '.join(_COUNTS)} "  # noqa: S608 - integers only
+                f"SELECT channel_id, unique_scanners, uids, {self._counts} "  # noqa: S608 - integers only
                 f"FROM {stats_channel_blocks.name} WHERE ({levels}) AND channel_id {owner} "
                 "ORDER BY channel_id"
             )
@@ -222,13 +223,14 @@ def _union_rows(rows: Sequence[tuple[Any, ...]]) -> int:
 
 
 def _rows_metrics(rows: Sequence[tuple[Any, ...]]) -> Metrics:
-    scans = new = returning = unfollows = 0
+    scans = new = returning = follow_scans = unfollows = 0
     for row in rows:
         scans += row[3]
         new += row[4]
         returning += row[5]
-        unfollows += row[6]
-    return _metrics((scans, new, returning, unfollows), _union_rows(rows))
+        follow_scans += row[6]
+        unfollows += row[7]
+    return _metrics((scans, new, returning, follow_scans, unfollows), _union_rows(rows))
 
 
 def _grouped(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
