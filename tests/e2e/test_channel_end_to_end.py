@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.support.stack import Stack, openids
@@ -134,5 +135,9 @@ def test_channel_scans_reach_the_stats(stack: Stack, database_url: str) -> None:
         result = runner.invoke(cli, args, env=env)
         assert result.exit_code == 0, result.output
         printed = json.loads(result.stdout)
-        assert list(printed) == list(METRIC_NAMES)  # keys exactly the metric names
-        assert printed == expected
+        # the six metric names first, then the conversion (docs/metrics.md, "Conversion")
+        assert list(printed)[: len(METRIC_NAMES)] == list(METRIC_NAMES)
+        assert {name: printed[name] for name in METRIC_NAMES} == expected
+        assert printed["follow_scans"] + printed["follower_scans"] == expected["scans"]
+        rate = expected["new_followers"] / expected["unique_scanners"]
+        assert printed["conversion_rate"] == pytest.approx(rate, abs=1e-4)
