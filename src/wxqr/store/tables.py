@@ -628,16 +628,16 @@ STATS_PENDING_DROP: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# The trigger comes and goes with the queue table (created after ``events``, dropped
-# before it), so a ``create_all`` of some other tables only (a token cache's) has none.
+# The trigger comes and goes with ``events`` (its body names the queue only when it
+# fires), so a ``create_all`` of some other tables only (a token cache's) has none.
 for _dialect, _statements in STATS_PENDING_DDL.items():
     for _statement in _statements:
         _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
-        sa_event.listen(stats_pending, "after_create", _ddl.execute_if(dialect=_dialect))
+        sa_event.listen(events, "after_create", _ddl.execute_if(dialect=_dialect))
 for _dialect, _statements in STATS_PENDING_DROP.items():
     for _statement in _statements:
         _ddl = DDL(_statement)  # type: ignore[no-untyped-call]
-        sa_event.listen(stats_pending, "before_drop", _ddl.execute_if(dialect=_dialect))
+        sa_event.listen(events, "before_drop", _ddl.execute_if(dialect=_dialect))
 
 # -- follower summaries (docs/metrics.md "How they are computed"): derived from
 # ``follower_spans`` by the same refresh, so that retention and the audience read rows per
